@@ -1,0 +1,192 @@
+/**
+ * linuxns-rel: how Linux namespaces relate, asked of the kernel through the
+ * nsfs ioctls (owning user namespace, parent, owner uid, type).
+ */
+import { closeSync } from 'node:fs'
+
+type Binding = typeof import('./binding.js')
+
+const native: Binding = await import('./binding.js').catch((cause: unknown) => {
+  throw new Error(
+    `linuxns-rel: the native addon for ${process.platform}-${process.arch} could not be loaded. ` +
+      'In a clone of the repository, run `npm install` (it builds the addon with cargo); ' +
+      'from the registry, install again without --omit=optional so that the platform package ' +
+      `(linuxns-rel-${process.platform}-${process.arch}-…) is installed too.`,
+    { cause },
+  )
+})
+
+/** cgroup namespace type. */
+export const CLONE_NEWCGROUP = 0x02000000
+/** Inter-process communication namespace type. */
+export const CLONE_NEWIPC = 0x08000000
+/** Network namespace type. */
+export const CLONE_NEWNET = 0x40000000
+/** Mount namespace type. */
+export const CLONE_NEWNS = 0x00020000
+/** PID namespace type. */
+export const CLONE_NEWPID = 0x20000000
+/** Time namespace type (Linux 5.6). */
+export const CLONE_NEWTIME = 0x00000080
+/** User namespace type. */
+export const CLONE_NEWUSER = 0x10000000
+/** UTS (host and domain name) namespace type. */
+export const CLONE_NEWUTS = 0x04000000
+
+/** The name of a namespace type, as in `/proc/PID/ns/NAME` and `NAME:[inode]`. */
+export type NstypeName = 'cgroup' | 'ipc' | 'mnt' | 'net' | 'pid' | 'time' | 'user' | 'uts'
+
+const nstypeNames = new Map<number, NstypeName>([
+  [CLONE_NEWCGROUP, 'cgroup'],
+  [CLONE_NEWIPC, 'ipc'],
+  [CLONE_NEWNS, 'mnt'],
+  [CLONE_NEWNET, 'net'],
+  [CLONE_NEWPID, 'pid'],
+  [CLONE_NEWTIME, 'time'],
+  [CLONE_NEWUSER, 'user'],
+  [CLONE_NEWUTS, 'uts'],
+])
+
+/**
+ * A namespace: a path such as `'/proc/self/ns/net'` (opened read-only and
+ * closed again inside the call), a file descriptor (never closed by the call),
+ * or any object with a numeric `fd`, such as a {@link NamespaceFile} or a
+ * `fs.promises.FileHandle`.
+ */
+export type NamespaceRef = string | number | { readonly fd: number }
+
+const INT32_MAX = 2 ** 31 - 1
+const INT32_MIN = -(2 ** 31)
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (typeof value === 'object') return Buffer.isBuffer(value) ? 'an instance of Buffer' : 'an object without a numeric fd'
+  return `type ${typeof value} (${String(value)})`
+}
+
+/** The fd or path that the native calls take, or a TypeError/RangeError in Node's style. */
+function nsArg(ref: unknown): number | string {
+  if (typeof ref === 'string') return ref
+  const fd =
+    typeof ref === 'object' && ref !== null && !Buffer.isBuffer(ref) ? (ref as { fd?: unknown }).fd : ref
+  if (typeof fd === 'number' && Number.isInteger(fd)) {
+    if (fd >= INT32_MIN && fd <= INT32_MAX) return fd
+    throw Object.assign(new RangeError(`The file descriptor must be a 32-bit integer. Received ${fd}`), {
+      code: 'ERR_OUT_OF_RANGE',
+    })
+  }
+  throw Object.assign(
+    new TypeError(
+      'The namespace reference must be a path string, an integer file descriptor, ' +
+        `or an object with an integer fd property. Received ${describe(ref)}`,
+    ),
+    { code: 'ERR_INVALID_ARG_TYPE' },
+  )
+}
+
+// Releases the descriptors of NamespaceFiles that were garbage-collected unclosed.
+// A finalizer must not throw: EBADF here means someone else closed the fd already.
+const unclosed = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeSync(fd)
+  } catch {}
+})
+
+/**
+ * An open namespace: owns one read-only, close-on-exec file descriptor.
+ * Close it with {@link NamespaceFile.close} or a `using` declaration; one
+ * that is never closed releases its descriptor when garbage-collected.
+ */
+export class NamespaceFile {
+  #fd: number
+
+  /** Takes ownership of `fd`, an open namespace descriptor. */
+  constructor(fd: number) {
+    this.#fd = fd
+    unclosed.register(this, fd, this)
+  }
+
+  /** Opens the namespace at `path` (for example `/proc/self/ns/net`). */
+  static open(path: string): NamespaceFile {
+    if (typeof path !== 'string') {
+      throw Object.assign(new TypeError(`The path must be a string. Received ${describe(path)}`), {
+        code: 'ERR_INVALID_ARG_TYPE',
+      })
+    }
+    return new NamespaceFile(native.openNs(path))
+  }
+
+  /** The file descriptor; -1 once closed. */
+  get fd(): number {
+    return this.#fd
+  }
+
+  /** Closes the descriptor; closing again does nothing. */
+  close(): void {
+    const fd = this.#fd
+    if (fd < 0) return
+    this.#fd = -1
+    unclosed.unregister(this)
+    closeSync(fd)
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
+  }
+}
+
+/**
+ * The type of a namespace: one of the `CLONE_NEW*` values.
+ *
+ * @throws ENOTTY where `ref` is no namespace, and the open errors of a path.
+ */
+export function getNstype(ref: NamespaceRef): number {
+  return native.getNstype(nsArg(ref))
+}
+
+/**
+ * The uid that owns a user namespace, that is, the effective uid of the
+ * process that created it, as seen from the caller's user namespace.
+ *
+ * @throws EINVAL where `ref` is not a user namespace.
+ */
+export function getOwnerUid(ref: NamespaceRef): number {
+  return native.getOwnerUid(nsArg(ref))
+}
+
+/**
+ * The user namespace that owns a namespace. For a user namespace, that is
+ * its parent, as with {@link getParentns}.
+ *
+ * @throws EPERM where the owner lies outside the caller's view (above the
+ * caller's own user namespace).
+ */
+export function getUserns(ref: NamespaceRef): NamespaceFile {
+  return new NamespaceFile(native.getUserns(nsArg(ref)))
+}
+
+/**
+ * The parent of a user or PID namespace.
+ *
+ * @throws EPERM at the top of the hierarchy as the caller sees it; EINVAL
+ * for the flat types (cgroup, ipc, mnt, net, time, uts).
+ */
+export function getParentns(ref: NamespaceRef): NamespaceFile {
+  return new NamespaceFile(native.getParentns(nsArg(ref)))
+}
+
+/**
+ * The name of a namespace type value, for example `nstypeStr(CLONE_NEWNET)`
+ * is `'net'`.
+ *
+ * @throws RangeError for a value that is not one of the `CLONE_NEW*` types.
+ */
+export function nstypeStr(nstype: number): NstypeName {
+  const name = nstypeNames.get(nstype)
+  if (name === undefined) {
+    throw Object.assign(new RangeError(`Unknown namespace type value: ${String(nstype)}`), {
+      code: 'ERR_OUT_OF_RANGE',
+    })
+  }
+  return name
+}
