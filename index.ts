@@ -7,11 +7,12 @@ import { closeSync } from 'node:fs'
 type Binding = typeof import('./binding.js')
 
 const native: Binding = await import('./binding.js').catch((cause: unknown) => {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header
+  const target = `${process.platform}-${process.arch}-${header?.glibcVersionRuntime ? 'gnu' : 'musl'}`
   throw new Error(
-    `linuxns-rel: the native addon for ${process.platform}-${process.arch} could not be loaded. ` +
-      'In a clone of the repository, run `npm install` (it builds the addon with cargo); ' +
-      'from the registry, install again without --omit=optional so that the platform package ' +
-      `(linuxns-rel-${process.platform}-${process.arch}-…) is installed too.`,
+    `linuxns-rel: the native addon for ${target} could not be loaded (the loader's errors follow as the cause). ` +
+      'In a clone of the repository, run `npm install`: it builds the addon with cargo. ' +
+      `From the registry, install again without --omit=optional, so that linuxns-rel-${target} comes along.`,
     { cause },
   )
 })

@@ -1,0 +1,123 @@
+// Real processes in real namespaces for the specs, and ground truth read
+// straight from /proc, independently of the library under test.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, readlinkSync, statSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export const isRoot = process.geteuid?.() === 0
+
+/** A uid other than root's for namespaces created by an unprivileged user. */
+export const OTHER_UID = 1000
+
+/** The inode of the namespace at a /proc path, read with stat(2). */
+export function inode(path: string): number {
+  return statSync(path).ino
+}
+
+/** The inode of a process's namespace of one type, read from its /proc link. */
+export function nsInode(pid: number | 'self', type: string): number {
+  const link = readlinkSync(`/proc/${pid}/ns/${type}`)
+  const match = /^\w+:\[(\d+)\]$/.exec(link)
+  if (!match?.[1]) throw new Error(`unexpected namespace link ${link}`)
+  return Number(match[1])
+}
+
+/** The direct children of a process. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter((s) => s.trim() !== '')
+      .map(Number)
+  } catch {
+    return []
+  }
+}
+
+function comm(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
+  } catch {
+    return undefined
+  }
+}
+
+/** The effective uid of a process as /proc/PID/status shows it to us. */
+export function effectiveUid(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Uid:'))
+  return Number(line?.split(/\s+/)[2])
+}
+
+const started = new Map<number, ChildProcess>()
+
+/**
+ * Runs a command that ends by exec'ing `sleep infinity` (possibly in a forked
+ * child, as `unshare --fork` does) and waits until that sleep is running:
+ * only then are its namespaces in place. Returns the pids from the started
+ * process down to the sleep.
+ */
+export async function startSleeper(argv: string[]): Promise<number[]> {
+  const [cmd, ...args] = argv
+  if (!cmd) throw new Error('empty command')
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
+  if (child.pid === undefined) throw new Error(`could not start ${cmd}`)
+  started.set(child.pid, child)
+  for (let waited = 0; waited < 10_000; waited += 10) {
+    const chain = [child.pid]
+    for (let kids = childPids(child.pid); kids.length > 0; kids = childPids(kids[0]!)) chain.push(kids[0]!)
+    const last = chain[chain.length - 1]!
+    if (comm(last) === 'sleep') return chain
+    if (child.exitCode !== null || child.signalCode !== null) break
+    await sleep(10)
+  }
+  stop(child.pid)
+  throw new Error(`${argv.join(' ')} did not reach its sleep: ${stderr.trim()}`)
+}
+
+/** Kills a process this helper started (and with it what `--kill-child` ties to it). */
+export function stop(pid: number): void {
+  const child = started.get(pid)
+  if (!child) throw new Error(`pid ${pid} was not started by these tests`)
+  started.delete(pid)
+  child.kill('SIGKILL')
+}
+
+/** Kills every process these helpers started and waits until each has exited. */
+export async function stopAll(): Promise<void> {
+  const children = [...started.values()]
+  started.clear()
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve()
+          c.once('exit', () => resolve())
+          c.kill('SIGKILL')
+        }),
+    ),
+  )
+}
+
+/**
+ * Builds a chain of `depth` nested user namespaces, each with its own
+ * sleeping process; returns their pids from the outermost down.
+ */
+export async function userNamespaceChain(depth: number): Promise<number[]> {
+  const pids: number[] = []
+  for (let level = 0; level < depth; level++) {
+    const parent = pids[pids.length - 1]
+    const enter = parent === undefined ? [] : ['nsenter', '--preserve-credentials', '-U', '-t', String(parent)]
+    const chain = await startSleeper([...enter, 'unshare', '-Ur', 'sleep', 'infinity'])
+    pids.push(chain[chain.length - 1]!)
+  }
+  return pids
+}
+
+/** Runs `argv` as another uid (root only). */
+export function asUid(uid: number, argv: string[]): string[] {
+  return ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...argv]
+}
