@@ -67,7 +67,8 @@ function describe(value: unknown): string {
 
 /** The fd or path that the native calls take, or a TypeError/RangeError in Node's style. */
 function nsArg(ref: unknown): number | string {
-  if (typeof ref === 'string') return ref
+  // An int32 descriptor first: it is the case that runs in loops.
+  if ((typeof ref === 'number' && (ref | 0) === ref) || typeof ref === 'string') return ref
   const fd =
     typeof ref === 'object' && ref !== null && !Buffer.isBuffer(ref) ? (ref as { fd?: unknown }).fd : ref
   if (typeof fd === 'number' && Number.isInteger(fd)) {
@@ -136,13 +137,16 @@ export class NamespaceFile {
   }
 }
 
+const byFd = native.fdCalls()
+
 /**
  * The type of a namespace: one of the `CLONE_NEW*` values.
  *
  * @throws ENOTTY where `ref` is no namespace, and the open errors of a path.
  */
 export function getNstype(ref: NamespaceRef): number {
-  return native.getNstype(nsArg(ref))
+  const ns = nsArg(ref)
+  return typeof ns === 'number' ? byFd.getNstype(ns) : native.getNstype(ns)
 }
 
 /**
@@ -152,7 +156,8 @@ export function getNstype(ref: NamespaceRef): number {
  * @throws EINVAL where `ref` is not a user namespace.
  */
 export function getOwnerUid(ref: NamespaceRef): number {
-  return native.getOwnerUid(nsArg(ref))
+  const ns = nsArg(ref)
+  return typeof ns === 'number' ? byFd.getOwnerUid(ns) : native.getOwnerUid(ns)
 }
 
 /**
@@ -163,7 +168,8 @@ export function getOwnerUid(ref: NamespaceRef): number {
  * caller's own user namespace).
  */
 export function getUserns(ref: NamespaceRef): NamespaceFile {
-  return new NamespaceFile(native.getUserns(nsArg(ref)))
+  const ns = nsArg(ref)
+  return new NamespaceFile(typeof ns === 'number' ? byFd.getUserns(ns) : native.getUserns(ns))
 }
 
 /**
@@ -173,7 +179,8 @@ export function getUserns(ref: NamespaceRef): NamespaceFile {
  * for the flat types (cgroup, ipc, mnt, net, time, uts).
  */
 export function getParentns(ref: NamespaceRef): NamespaceFile {
-  return new NamespaceFile(native.getParentns(nsArg(ref)))
+  const ns = nsArg(ref)
+  return new NamespaceFile(typeof ns === 'number' ? byFd.getParentns(ns) : native.getParentns(ns))
 }
 
 /**

@@ -41,15 +41,19 @@ const node: Record<string, number> = {
 }
 closeSync(fd)
 
-const row = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(18) : c.padStart(14))).join('')
+const row = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(18) : c.padStart(13))).join('')
+const ioctl = rust.ioctl!
+const threaded = rust['ioctl, 2 threads']!
 console.log(`median ns per call, ${ROUNDS} rounds of up to ${CALLS} calls on ${NS}`)
-console.log(row(['call', 'linuxns-rel', 'Rust loop', 'ratio', 'vs raw ioctl']))
+console.log(row(['call', 'linuxns-rel', 'Rust loop', 'ratio']))
 for (const [name, ns] of Object.entries(node)) {
-  const reference = rust[name]!
-  console.log(
-    row([name, ns.toFixed(0), reference.toFixed(0), `${(ns / reference).toFixed(2)}x`, `${(ns / rust.ioctl!).toFixed(2)}x`]),
-  )
+  console.log(row([name, ns.toFixed(0), rust[name]!.toFixed(0), `${(ns / rust[name]!).toFixed(2)}x`]))
 }
-console.log(row(['raw ioctl', '', rust.ioctl!.toFixed(0), '', '1.00x']))
-const goal = node['getNstype(fd)']! / rust.ioctl!
-console.log(`getNstype(fd) costs ${goal.toFixed(2)}x the raw NS_GET_NSTYPE ioctl (goal: at most 1.5x)`)
+console.log(row(['bare ioctl', '', ioctl.toFixed(0)]))
+console.log(row(['  with 2 threads', '', threaded.toFixed(0)]))
+const nstype = node['getNstype(fd)']!
+console.log(
+  `getNstype(fd): ${(nstype / ioctl).toFixed(2)}x the bare NS_GET_NSTYPE ioctl, ` +
+    `${(nstype / threaded).toFixed(2)}x the same ioctl from a process with a second thread, as every Node process has ` +
+    '(goal: at most 1.5x)',
+)
