@@ -26,6 +26,11 @@ use nix::errno::Errno;
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
 
+pub mod discover;
+mod procfs;
+
+pub use discover::{discover, DiscoverOptions, Discovery};
+
 /// The nsfs ioctls, as declared in the kernel's `include/uapi/linux/nsfs.h`.
 mod nsfs {
     const NSIO: u8 = 0xb7;
