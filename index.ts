@@ -65,6 +65,10 @@ function describe(value: unknown): string {
   return `type ${typeof value} (${String(value)})`
 }
 
+function invalidArgType(message: string): TypeError {
+  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' })
+}
+
 /** The fd or path that the native calls take, or a TypeError/RangeError in Node's style. */
 function nsArg(ref: unknown): number | string {
   // An int32 descriptor first: it is the case that runs in loops.
@@ -77,12 +81,9 @@ function nsArg(ref: unknown): number | string {
       code: 'ERR_OUT_OF_RANGE',
     })
   }
-  throw Object.assign(
-    new TypeError(
-      'The namespace reference must be a path string, an integer file descriptor, ' +
-        `or an object with an integer fd property. Received ${describe(ref)}`,
-    ),
-    { code: 'ERR_INVALID_ARG_TYPE' },
+  throw invalidArgType(
+    'The namespace reference must be a path string, an integer file descriptor, ' +
+      `or an object with an integer fd property. Received ${describe(ref)}`,
   )
 }
 
@@ -111,9 +112,7 @@ export class NamespaceFile {
   /** Opens the namespace at `path` (for example `/proc/self/ns/net`). */
   static open(path: string): NamespaceFile {
     if (typeof path !== 'string') {
-      throw Object.assign(new TypeError(`The path must be a string. Received ${describe(path)}`), {
-        code: 'ERR_INVALID_ARG_TYPE',
-      })
+      throw invalidArgType(`The path must be a string. Received ${describe(path)}`)
     }
     return new NamespaceFile(native.openNs(path))
   }
@@ -197,4 +196,92 @@ export function nstypeStr(nstype: number): NstypeName {
     })
   }
   return name
+}
+
+/** How a namespace was found. */
+export type NamespaceSource = 'process' | 'task' | 'fd' | 'bind-mount' | 'hierarchy'
+
+/** One namespace found by {@link discover}: plain data, ready for JSON. */
+export interface DiscoveredNamespace {
+  type: NstypeName
+  /** The inode number, as in `type:[inode]`. */
+  ino: number
+  /** The nsfs device number. */
+  dev: number
+  /** The parent (user and PID namespaces); null at the top of what the caller may see. */
+  parent: number | null
+  /** The found namespaces whose parent this is, by inode. */
+  children: number[]
+  /** The owning user namespace (for a user namespace, its parent); null where out of view. */
+  owner: number | null
+  /** For a user namespace, the uid that created it. */
+  ownerUid: number | null
+  /** The user name of `ownerUid`, where the user database has one. */
+  ownerName: string | null
+  /** The representative process: the lowest pid in the namespace, then up its parents while they stay inside. */
+  pid: number | null
+  /** Its name: argv[0]'s base name without a leading '-', or `[comm]` for a kernel thread. */
+  process: string | null
+  /** How many processes are in it. */
+  processes: number
+  pids: number[]
+  /** How it was found. */
+  via: NamespaceSource[]
+  /** Open descriptors of other processes that keep it. */
+  fdHolders: { pid: number; fd: number }[]
+  /** Bind mounts that keep it; mounts in other mount namespaces as `/proc/PID/root/...`. */
+  bindMounts: string[]
+}
+
+/** What {@link discover} returns. */
+export interface NamespaceModel {
+  /** Sorted by type name, then inode. */
+  namespaces: DiscoveredNamespace[]
+}
+
+/** What {@link discover} looks for, and where. */
+export interface DiscoverOptions {
+  /** The namespace types to report. Default: `['user', 'pid']`. */
+  types?: readonly NstypeName[]
+  /** Also read every thread's namespaces (threads can sit apart from their process). Default: false. */
+  tasks?: boolean
+  /** Look for namespaces held only by an open descriptor. Default: true. */
+  fds?: boolean
+  /** Look for namespaces held only by a bind mount. Default: true. */
+  bindMounts?: boolean
+}
+
+function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[0] {
+  if (typeof options !== 'object' || options === null) {
+    throw invalidArgType(`The options must be an object. Received ${describe(options)}`)
+  }
+  const { types, tasks, fds, bindMounts } = options
+  if (types !== undefined && (!Array.isArray(types) || !types.every((t) => [...nstypeNames.values()].includes(t)))) {
+    throw Object.assign(
+      new TypeError(`options.types must be an array of ${[...nstypeNames.values()].join(', ')}. Received ${String(types)}`),
+      { code: 'ERR_INVALID_ARG_VALUE' },
+    )
+  }
+  for (const [name, value] of Object.entries({ tasks, fds, bindMounts })) {
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw invalidArgType(`options.${name} must be a boolean. Received ${describe(value)}`)
+    }
+  }
+  return { types: types && [...types], tasks, fds, bindMounts }
+}
+
+/**
+ * Finds every namespace of the requested types on this machine: those of
+ * processes (and threads), those held only by an open descriptor or a bind
+ * mount, and the ancestors and owners that only the kernel's relations
+ * reveal. Processes that exit during the scan, or whose namespaces the caller
+ * may not read, are passed over; run as root to see everything.
+ */
+export function discover(options: DiscoverOptions = {}): NamespaceModel {
+  return { namespaces: native.discover(discoverArg(options)) as DiscoveredNamespace[] }
+}
+
+/** {@link discover}, run on libuv's thread pool so that the event loop goes on. */
+export async function discoverAsync(options: DiscoverOptions = {}): Promise<NamespaceModel> {
+  return { namespaces: (await native.discoverAsync(discoverArg(options))) as DiscoveredNamespace[] }
 }

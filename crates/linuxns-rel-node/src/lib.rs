@@ -8,12 +8,12 @@ use std::ptr;
 
 use linuxns_rel::NsRef;
 use napi::bindgen_prelude::*;
-use napi::{sys, Callback, JsError};
+use napi::{sys, Callback, JsError, JsValue};
 use napi_derive::napi;
 
-/// Throws a system error shaped like Node's own fs errors (`code`, `errno`,
+/// A system error shaped like Node's own fs errors (`code`, `errno`,
 /// `syscall`, `path`, and a message `CODE: description, syscall 'path'`).
-fn throw_sys_error(env: &Env, e: linuxns_rel::Error) -> Error {
+fn sys_error<'env>(env: &'env Env, e: linuxns_rel::Error) -> Result<Object<'env>> {
     let code = format!("{:?}", e.errno);
     // The C library's wording, lower-cased as libuv words it for Node's own errors.
     let desc = std::io::Error::from_raw_os_error(e.errno as i32).to_string();
@@ -27,19 +27,20 @@ fn throw_sys_error(env: &Env, e: linuxns_rel::Error) -> Error {
         Some(p) => format!("{code}: {desc}, {} '{p}'", e.syscall.name()),
         None => format!("{code}: {desc}, {}", e.syscall.name()),
     };
-    let thrown = env
-        .create_error(Error::new(Status::GenericFailure, message))
-        .and_then(|mut obj| {
-            obj.set_named_property("code", code)?;
-            // Node's fs errors carry the negated errno, as libuv reports it.
-            obj.set_named_property("errno", -(e.errno as i32))?;
-            obj.set_named_property("syscall", e.syscall.name())?;
-            if let Some(p) = path {
-                obj.set_named_property("path", p)?;
-            }
-            env.throw(obj)
-        });
-    match thrown {
+    let mut obj = env.create_error(Error::new(Status::GenericFailure, message))?;
+    obj.set_named_property("code", code)?;
+    // Node's fs errors carry the negated errno, as libuv reports it.
+    obj.set_named_property("errno", -(e.errno as i32))?;
+    obj.set_named_property("syscall", e.syscall.name())?;
+    if let Some(p) = path {
+        obj.set_named_property("path", p)?;
+    }
+    Ok(obj)
+}
+
+/// Throws [`sys_error`]; the returned error tells napi-rs that an exception is pending.
+fn throw_sys_error(env: &Env, e: linuxns_rel::Error) -> Error {
+    match sys_error(env, e).and_then(|obj| env.throw(obj)) {
         Ok(()) => Error::from_status(Status::PendingException),
         Err(err) => err,
     }
@@ -178,4 +179,171 @@ pub fn fd_calls(env: &Env) -> Result<Object<'_>> {
         calls.set_named_property(name, env.create_function::<i32, f64>(name, callback)?)?;
     }
     Ok(calls)
+}
+
+// Discovery.
+
+/// What `discover()` looks for; see `DiscoverOptions` in the core crate.
+#[napi(object)]
+pub struct DiscoverOptions {
+    /// Type names, as `nstypeStr()` gives them. Default: user and pid.
+    pub types: Option<Vec<String>>,
+    pub tasks: Option<bool>,
+    pub fds: Option<bool>,
+    pub bind_mounts: Option<bool>,
+}
+
+/// An open descriptor, in some process, that refers to a namespace.
+#[napi(object)]
+pub struct FdHolder {
+    pub pid: i32,
+    pub fd: i32,
+}
+
+/// One discovered namespace, as plain data.
+#[napi(object, use_nullable = true)]
+pub struct Namespace {
+    #[napi(js_name = "type")]
+    pub ns_type: String,
+    pub ino: f64,
+    pub dev: f64,
+    pub parent: Option<f64>,
+    pub children: Vec<f64>,
+    pub owner: Option<f64>,
+    pub owner_uid: Option<u32>,
+    pub owner_name: Option<String>,
+    pub pid: Option<i32>,
+    pub process: Option<String>,
+    pub processes: u32,
+    pub pids: Vec<i32>,
+    pub via: Vec<String>,
+    pub fd_holders: Vec<FdHolder>,
+    pub bind_mounts: Vec<String>,
+}
+
+fn core_options(options: Option<DiscoverOptions>) -> Result<linuxns_rel::DiscoverOptions> {
+    let mut core = linuxns_rel::DiscoverOptions::default();
+    let Some(options) = options else {
+        return Ok(core);
+    };
+    if let Some(names) = options.types {
+        core.types = names
+            .iter()
+            .map(|name| {
+                linuxns_rel::NsType::ALL
+                    .into_iter()
+                    .find(|t| t.name() == name)
+                    .ok_or_else(|| {
+                        Error::new(
+                            Status::InvalidArg,
+                            format!("unknown namespace type '{name}'"),
+                        )
+                    })
+            })
+            .collect::<Result<_>>()?;
+    }
+    core.tasks = options.tasks.unwrap_or(core.tasks);
+    core.fds = options.fds.unwrap_or(core.fds);
+    core.bind_mounts = options.bind_mounts.unwrap_or(core.bind_mounts);
+    Ok(core)
+}
+
+fn source_name(source: linuxns_rel::discover::Source) -> String {
+    use linuxns_rel::discover::Source;
+    match source {
+        Source::Process => "process",
+        Source::Task => "task",
+        Source::Fd => "fd",
+        Source::BindMount => "bind-mount",
+        Source::Hierarchy => "hierarchy",
+    }
+    .to_owned()
+}
+
+fn js_namespace(ns: linuxns_rel::discover::Namespace) -> Namespace {
+    // Inode and device numbers stay far below 2^53, so a JS number holds them exactly.
+    let num = |n: u64| n as f64;
+    Namespace {
+        ns_type: ns.ns_type.name().to_owned(),
+        ino: num(ns.ino),
+        dev: num(ns.dev),
+        parent: ns.parent.map(num),
+        children: ns.children.into_iter().map(num).collect(),
+        owner: ns.owner.map(num),
+        owner_uid: ns.owner_uid,
+        owner_name: ns.owner_name,
+        pid: ns.representative.as_ref().map(|p| p.pid),
+        process: ns.representative.map(|p| p.name),
+        processes: u32::try_from(ns.pids.len()).unwrap_or(u32::MAX),
+        pids: ns.pids,
+        via: ns.via.into_iter().map(source_name).collect(),
+        fd_holders: ns
+            .fd_holders
+            .into_iter()
+            .map(|h| FdHolder {
+                pid: h.pid,
+                fd: h.fd,
+            })
+            .collect(),
+        bind_mounts: ns
+            .bind_mounts
+            .into_iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect(),
+    }
+}
+
+fn run_discovery(options: &linuxns_rel::DiscoverOptions) -> linuxns_rel::Result<Vec<Namespace>> {
+    let found = linuxns_rel::discover(options)?;
+    Ok(found.namespaces.into_iter().map(js_namespace).collect())
+}
+
+/// Every namespace of the requested types, found by scanning /proc.
+#[napi(catch_unwind)]
+pub fn discover(env: Env, options: Option<DiscoverOptions>) -> Result<Vec<Namespace>> {
+    run_discovery(&core_options(options)?).map_err(|e| throw_sys_error(&env, e))
+}
+
+pub struct Discovery {
+    options: linuxns_rel::DiscoverOptions,
+    /// Kept from `compute` so that `reject` can build the Node-style error on the JS thread.
+    failure: Option<linuxns_rel::Error>,
+}
+
+impl Task for Discovery {
+    type Output = Vec<Namespace>;
+    type JsValue = Vec<Namespace>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        match catch_unwind(AssertUnwindSafe(|| run_discovery(&self.options)))
+            .map_err(panic_to_error)?
+        {
+            Ok(found) => Ok(found),
+            Err(e) => {
+                let err = Error::new(Status::GenericFailure, e.to_string());
+                self.failure = Some(e);
+                Err(err)
+            }
+        }
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
+        match self.failure.take() {
+            Some(e) => Err(Error::from(sys_error(&env, e)?.to_unknown())),
+            None => Err(err),
+        }
+    }
+}
+
+/// `discover()` on libuv's thread pool.
+#[napi(catch_unwind)]
+pub fn discover_async(options: Option<DiscoverOptions>) -> Result<AsyncTask<Discovery>> {
+    Ok(AsyncTask::new(Discovery {
+        options: core_options(options)?,
+        failure: None,
+    }))
 }

@@ -15,18 +15,20 @@
 //! # Ok::<(), linuxns_rel::Error>(())
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::CStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
-use nix::dir::Dir;
 use nix::fcntl::{open, openat, AtFlags, OFlag};
 use nix::sys::stat::{fstat, fstatat, stat, Mode};
+use nix::unistd::{Uid, User};
 
 use crate::procfs::{
-    argv0_name, nsfs_mounts, parse_ns_link, parse_stat, read_head, readlinkat, CPath,
+    argv0_name, list_numbers, nsfs_mounts, parse_ns_link, parse_stat, read_head, readlinkat, CPath,
 };
 use crate::{
     get_nstype, get_owner_uid, get_parentns, get_userns, open_ns, Error, NsType, Result, Syscall,
@@ -122,6 +124,9 @@ pub struct Namespace {
     pub owner: Option<u64>,
     /// The uid that owns a user namespace, as seen from the caller's.
     pub owner_uid: Option<u32>,
+    /// The user name of `owner_uid` in the system's user database; `None`
+    /// for a uid without an entry, and for the other types.
+    pub owner_name: Option<String>,
     /// The processes in it, sorted; with [`DiscoverOptions::tasks`], also
     /// the ids of threads that sit in it apart from their process.
     pub pids: Vec<i32>,
@@ -154,6 +159,10 @@ impl Discovery {
 /// Scans `/proc` for the namespaces `options` asks for. Processes that exit
 /// or deny access mid-scan are skipped, and namespaces that vanish before
 /// they could be opened are left out. Fails only if `/proc` cannot be read.
+///
+/// The per-process scan, the ioctls and the representatives are spread over
+/// the available cores; each thread works on its own share with its own
+/// buffers, and the results are merged in one place.
 pub fn discover(options: &DiscoverOptions) -> Result<Discovery> {
     let proc_error = |errno| Error {
         errno,
@@ -166,8 +175,9 @@ pub fn discover(options: &DiscoverOptions) -> Result<Discovery> {
         Mode::empty(),
     )
     .map_err(proc_error)?;
-    let mut pids = Vec::new();
-    numbers(proc.as_fd(), c".", &mut pids).map_err(proc_error)?;
+    let mut reader = Reader::new();
+    reader.list(proc.as_fd(), c".").map_err(proc_error)?;
+    let pids = std::mem::take(&mut reader.numbers);
     let mut scan = Scan {
         types: NsType::ALL
             .into_iter()
@@ -178,12 +188,11 @@ pub fn discover(options: &DiscoverOptions) -> Result<Discovery> {
         proc,
         found: HashMap::new(),
         mnt_members: HashMap::new(),
-        path: CPath::new(),
-        buf: vec![0; 4096],
-        numbers: Vec::new(),
+        owned_only: HashMap::new(),
     };
-    for pid in pids {
-        scan.process(pid);
+    let seen = par_map(&pids, Reader::new, |r, &pid| scan.process(r, pid));
+    for process in seen.into_iter().flatten() {
+        scan.add(process);
     }
     if options.bind_mounts {
         scan.mounts();
@@ -192,18 +201,130 @@ pub fn discover(options: &DiscoverOptions) -> Result<Discovery> {
     Ok(scan.finish())
 }
 
-/// Lists the numeric entries (pids, tids, fds) of a directory below `dir`
-/// into `out`, and returns the directory.
-fn numbers(dir: BorrowedFd<'_>, name: &CStr, out: &mut Vec<i32>) -> nix::Result<Dir> {
-    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-    let mut listing = Dir::from_fd(openat(dir, name, flags, Mode::empty())?)?;
-    out.clear();
-    out.extend(
-        listing
-            .iter()
-            .filter_map(|e| e.ok()?.file_name().to_str().ok()?.parse::<i32>().ok()),
-    );
-    Ok(listing)
+/// Items are handed to the threads in blocks of this many; fewer items than
+/// twice this per thread are not worth a thread.
+const BLOCK: usize = 64;
+
+/// `items.iter().map(..)` over the available cores. Each thread takes the
+/// next block of items as it gets through the last, so a thread slowed down
+/// by other work on its core holds up no one, and maps them with its own
+/// `state()`. The results come back in the order of `items`.
+fn par_map<T: Sync, S, R: Send>(
+    items: &[T],
+    state: impl Fn() -> S + Sync,
+    map: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len() / (2 * BLOCK))
+        .max(1);
+    if threads == 1 {
+        let mut s = state();
+        return items.iter().map(|item| map(&mut s, item)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut s = state();
+        let mut done = Vec::new();
+        loop {
+            let block = next.fetch_add(1, Ordering::Relaxed);
+            let Some(share) = items.chunks(BLOCK).nth(block) else {
+                return done;
+            };
+            done.push((block, share.iter().map(|item| map(&mut s, item)).collect()));
+        }
+    };
+    let mut blocks: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    blocks.sort_unstable_by_key(|(block, _)| *block);
+    blocks
+        .into_iter()
+        .flat_map(|(_, results)| results)
+        .collect()
+}
+
+/// One thread's buffers for reading `/proc`.
+struct Reader {
+    path: CPath,
+    buf: Vec<u8>,
+    /// Directory listings (pids, tids, fds), reused.
+    numbers: Vec<i32>,
+    /// Raw `getdents64` records.
+    dents: Vec<u8>,
+}
+
+impl Reader {
+    fn new() -> Self {
+        Reader {
+            path: CPath::new(),
+            buf: vec![0; 4096],
+            numbers: Vec::new(),
+            dents: vec![0; 32 * 1024],
+        }
+    }
+
+    /// Lists the numeric entries of directory `name` below `dir` into
+    /// `self.numbers`, and returns the directory.
+    fn list(&mut self, dir: BorrowedFd<'_>, name: &CStr) -> nix::Result<OwnedFd> {
+        list_numbers(dir, name, &mut self.dents, &mut self.numbers)
+    }
+
+    /// The namespace a link below `dir` names, if it is one of type `t`.
+    fn ns_link(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        args: std::fmt::Arguments<'_>,
+        t: NsType,
+    ) -> Option<u64> {
+        let path = self.path.set(args).ok()?;
+        let link = readlinkat(dir, path, &mut self.buf).ok()?;
+        parse_ns_link(link)
+            .filter(|(lt, _)| *lt == t)
+            .map(|(_, ino)| ino)
+    }
+
+    /// Opens a path below `dir` read-only, as nsfs wants it.
+    fn open(&mut self, dir: BorrowedFd<'_>, args: std::fmt::Arguments<'_>) -> Option<OwnedFd> {
+        let path = self.path.set(args).ok()?;
+        openat(dir, path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).ok()
+    }
+
+    /// The parent pid and command name of a process, from `/proc/PID/stat`.
+    fn stat(&mut self, proc: BorrowedFd<'_>, pid: i32) -> Option<(i32, String)> {
+        let path = self.path.set(format_args!("{pid}/stat")).ok()?;
+        let stat = read_head(proc, path, &mut self.buf).ok()?;
+        parse_stat(stat).map(|(ppid, comm)| (ppid, String::from_utf8_lossy(comm).into_owned()))
+    }
+
+    /// The lowest pid, then up its parents while they stay among `pids`
+    /// (sorted), as linuxns_rel's lsuserns picks the process it shows.
+    fn representative(&mut self, proc: BorrowedFd<'_>, pids: &[i32]) -> Option<Process> {
+        let mut pid = *pids.first()?;
+        // A lone member has no parent to climb to: spare its stat. The bound
+        // guards against a ppid loop while processes come and go.
+        for _ in 1..pids.len().min(1024) {
+            match self.stat(proc, pid) {
+                Some((ppid, _)) if ppid > 0 && ppid != pid && pids.binary_search(&ppid).is_ok() => {
+                    pid = ppid
+                }
+                _ => break,
+            }
+        }
+        let name = self
+            .path
+            .set(format_args!("{pid}/cmdline"))
+            .ok()
+            .and_then(|path| read_head(proc, path, &mut self.buf).ok())
+            .and_then(argv0_name)
+            .or_else(|| self.stat(proc, pid).map(|(_, comm)| format!("[{comm}]")))
+            .unwrap_or_default();
+        Some(Process { pid, name })
+    }
 }
 
 /// What is known about one namespace while the scan runs.
@@ -242,6 +363,45 @@ impl Entry {
     }
 }
 
+/// The entry for a namespace seen through `source`; `None` if the inode is
+/// already known with another type (freed and reused mid-scan).
+fn record(
+    found: &mut HashMap<u64, Entry>,
+    ino: u64,
+    t: NsType,
+    source: Source,
+) -> Option<&mut Entry> {
+    let entry = found
+        .entry(ino)
+        .or_insert_with(|| Entry::new(t))
+        .filter_type(t)?;
+    entry.via |= source.bit();
+    Some(entry)
+}
+
+/// What one process showed, gathered by a scan thread.
+struct Seen {
+    pid: i32,
+    /// Its namespace of each of `Scan::types`, in the same order.
+    links: [Option<u64>; NsType::ALL.len()],
+    /// Its mount namespace, when bind mounts are wanted.
+    mnt: Option<u64>,
+    /// Threads in another namespace than the process: tid, type, inode.
+    tasks: Vec<(i32, NsType, u64)>,
+    /// Descriptors that refer to a namespace of a wanted type.
+    fds: Vec<(FdHolder, NsType, u64)>,
+}
+
+/// The relations of one namespace, found by a thread of [`Scan::resolve`].
+struct Related {
+    ino: u64,
+    ns_type: NsType,
+    dev: u64,
+    parent: Option<u64>,
+    owner: Option<u64>,
+    owner_uid: Option<u32>,
+}
+
 struct Scan {
     options: DiscoverOptions,
     /// `options.types` without repeats, at most one of each.
@@ -253,115 +413,73 @@ struct Scan {
     found: HashMap<u64, Entry>,
     /// A few processes of each mount namespace, to read its mountinfo.
     mnt_members: HashMap<u64, Vec<i32>>,
-    path: CPath,
-    buf: Vec<u8>,
-    /// Reused for directory listings.
-    numbers: Vec<i32>,
+    /// Namespaces of types not asked for that only an fd or a bind mount
+    /// keeps, by inode, with a path to open them: the user namespaces that
+    /// own them may have nothing else that keeps them.
+    owned_only: HashMap<u64, PathBuf>,
 }
 
 impl Scan {
-    /// The namespace a link below `dir` names, if it is one of type `t`.
-    fn ns_link(
-        &mut self,
-        dir: BorrowedFd<'_>,
-        args: std::fmt::Arguments<'_>,
-        t: NsType,
-    ) -> Option<u64> {
-        let path = self.path.set(args).ok()?;
-        let link = readlinkat(dir, path, &mut self.buf).ok()?;
-        parse_ns_link(link)
-            .filter(|(lt, _)| *lt == t)
-            .map(|(_, ino)| ino)
-    }
-
-    /// The entry for a namespace seen through `source`; `None` if the inode
-    /// is already known with another type (freed and reused mid-scan).
-    fn record(&mut self, ino: u64, t: NsType, source: Source) -> Option<&mut Entry> {
-        let entry = self
-            .found
-            .entry(ino)
-            .or_insert_with(|| Entry::new(t))
-            .filter_type(t)?;
-        entry.via |= source.bit();
-        Some(entry)
-    }
-
-    fn process(&mut self, pid: i32) {
+    /// Reads one process's links (in a scan thread).
+    fn process(&self, r: &mut Reader, pid: i32) -> Option<Seen> {
         // Links are read relative to /proc/PID: each path component under
         // /proc costs a revalidation, and this is the hot loop.
-        let Ok(path) = self.path.set(format_args!("{pid}")) else {
-            return;
-        };
+        let path = r.path.set(format_args!("{pid}")).ok()?;
         let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-        let Ok(dir) = openat(self.proc.as_fd(), path, flags, Mode::empty()) else {
-            return;
+        let dir = openat(self.proc.as_fd(), path, flags, Mode::empty()).ok()?;
+        let mut seen = Seen {
+            pid,
+            links: [None; NsType::ALL.len()],
+            mnt: None,
+            tasks: Vec::new(),
+            fds: Vec::new(),
         };
-        let mut own = [None; NsType::ALL.len()];
-        for i in 0..self.types.len() {
-            let Some(&t) = self.types.get(i) else { break };
-            if let Some(ino) = self.ns_link(dir.as_fd(), format_args!("ns/{t}"), t) {
-                if let (Some(slot), Some(entry)) =
-                    (own.get_mut(i), self.record(ino, t, Source::Process))
-                {
-                    entry.pids.push(pid);
-                    *slot = Some(ino);
-                }
-            }
+        for (&t, slot) in self.types.iter().zip(&mut seen.links) {
+            *slot = r.ns_link(dir.as_fd(), format_args!("ns/{t}"), t);
         }
         if self.options.bind_mounts {
-            let mnt = match self.types.iter().position(|t| *t == NsType::Mnt) {
-                Some(i) => own.get(i).copied().flatten(),
-                None => self.ns_link(dir.as_fd(), format_args!("ns/mnt"), NsType::Mnt),
+            seen.mnt = match self.types.iter().position(|t| *t == NsType::Mnt) {
+                Some(i) => seen.links.get(i).copied().flatten(),
+                None => r.ns_link(dir.as_fd(), format_args!("ns/mnt"), NsType::Mnt),
             };
-            if let Some(mnt) = mnt {
-                let members = self.mnt_members.entry(mnt).or_default();
-                if members.len() < 3 {
-                    members.push(pid);
-                }
-            }
         }
         if self.options.tasks {
-            self.tasks(dir.as_fd(), pid, &own);
+            self.tasks(r, dir.as_fd(), &mut seen);
         }
         if self.options.fds {
-            self.fds(dir.as_fd(), pid);
+            self.fds(r, dir.as_fd(), &mut seen);
         }
+        Some(seen)
     }
 
-    /// Threads of `pid` that sit in another namespace than the process (`own`).
-    fn tasks(&mut self, dir: BorrowedFd<'_>, pid: i32, own: &[Option<u64>]) {
-        let Ok(task) = numbers(dir, c"task", &mut self.numbers) else {
+    /// Threads of the process that sit in another namespace than it does.
+    fn tasks(&self, r: &mut Reader, dir: BorrowedFd<'_>, seen: &mut Seen) {
+        let Ok(task) = r.list(dir, c"task") else {
             return;
         };
-        let tids = std::mem::take(&mut self.numbers);
-        for &tid in &tids {
-            if tid == pid {
-                continue;
-            }
-            for i in 0..self.types.len() {
-                let Some(&t) = self.types.get(i) else { break };
-                let ino = self.ns_link(task.as_fd(), format_args!("{tid}/ns/{t}"), t);
-                if ino.is_some() && ino != own.get(i).copied().flatten() {
-                    if let Some(entry) = ino.and_then(|ino| self.record(ino, t, Source::Task)) {
-                        entry.pids.push(tid);
-                    }
+        let tids = std::mem::take(&mut r.numbers);
+        for &tid in tids.iter().filter(|&&tid| tid != seen.pid) {
+            for (&t, own) in self.types.iter().zip(seen.links) {
+                let ino = r.ns_link(task.as_fd(), format_args!("{tid}/ns/{t}"), t);
+                if let Some(ino) = ino.filter(|&ino| Some(ino) != own) {
+                    seen.tasks.push((tid, t, ino));
                 }
             }
         }
-        self.numbers = tids;
+        r.numbers = tids;
     }
 
-    /// Open descriptors of `pid` that refer to a namespace.
-    fn fds(&mut self, dir: BorrowedFd<'_>, pid: i32) {
-        let Ok(fd_dir) = numbers(dir, c"fd", &mut self.numbers) else {
+    /// Open descriptors of the process that refer to a namespace.
+    fn fds(&self, r: &mut Reader, dir: BorrowedFd<'_>, seen: &mut Seen) {
+        let Ok(fd_dir) = r.list(dir, c"fd") else {
             return;
         };
-        let fds = std::mem::take(&mut self.numbers);
+        let fds = std::mem::take(&mut r.numbers);
         for &fd in &fds {
-            let Ok(path) = self.path.set(format_args!("{fd}")) else {
+            let Ok(path) = r.path.set(format_args!("{fd}")) else {
                 continue;
             };
-            let Ok(link) = readlinkat(fd_dir.as_fd(), path, &mut self.buf) else {
+            let Ok(link) = readlinkat(fd_dir.as_fd(), path, &mut r.buf) else {
                 continue;
             };
             // An fd opened through a bind-mount path reads as that path, so a
@@ -372,32 +490,60 @@ impl Scan {
                     && !link.starts_with(b"/dev/")
                     && !link.starts_with(b"/memfd:") =>
                 {
-                    self.nsfs_fd(fd_dir.as_fd(), pid, fd)
+                    self.nsfs_fd(r, fd_dir.as_fd(), fd)
                 }
                 None => None,
             };
-            if let Some((t, ino)) = ns.filter(|(t, _)| self.types.contains(t)) {
-                if let Some(entry) = self.record(ino, t, Source::Fd) {
-                    entry.fd_holders.push(FdHolder { pid, fd });
-                }
+            let wanted = |t: &NsType| self.types.contains(t) || self.types.contains(&NsType::User);
+            if let Some((t, ino)) = ns.filter(|(t, _)| wanted(t)) {
+                let holder = FdHolder { pid: seen.pid, fd };
+                seen.fds.push((holder, t, ino));
             }
         }
         // Hand the buffer back, to spare an allocation per process.
-        self.numbers = fds;
+        r.numbers = fds;
     }
 
     /// The namespace behind an fd whose link is a path, if it is one.
-    fn nsfs_fd(&mut self, fd_dir: BorrowedFd<'_>, pid: i32, fd: i32) -> Option<(NsType, u64)> {
-        let path = self.path.set(format_args!("{fd}")).ok()?;
+    fn nsfs_fd(&self, r: &mut Reader, fd_dir: BorrowedFd<'_>, fd: i32) -> Option<(NsType, u64)> {
+        let path = r.path.set(format_args!("{fd}")).ok()?;
         let st = fstatat(fd_dir, path, AtFlags::empty()).ok()?;
         if Some(st.st_dev) != self.nsfs_dev {
             return None;
         }
-        if let Some(entry) = self.found.get(&st.st_ino) {
-            return Some((entry.ns_type, st.st_ino));
-        }
-        let flag = get_nstype(&open_ns(format!("/proc/{pid}/fd/{fd}")).ok()?).ok()?;
+        let flag = get_nstype(&r.open(fd_dir, format_args!("{fd}"))?).ok()?;
         Some((NsType::from_flag(flag)?, st.st_ino))
+    }
+
+    /// Merges what a scan thread saw of one process.
+    fn add(&mut self, seen: Seen) {
+        let pid = seen.pid;
+        for (&t, ino) in self.types.iter().zip(seen.links) {
+            if let Some(entry) =
+                ino.and_then(|ino| record(&mut self.found, ino, t, Source::Process))
+            {
+                entry.pids.push(pid);
+            }
+        }
+        if let Some(mnt) = seen.mnt {
+            let members = self.mnt_members.entry(mnt).or_default();
+            if members.len() < 3 {
+                members.push(pid);
+            }
+        }
+        for (tid, t, ino) in seen.tasks {
+            if let Some(entry) = record(&mut self.found, ino, t, Source::Task) {
+                entry.pids.push(tid);
+            }
+        }
+        for (holder, t, ino) in seen.fds {
+            if !self.types.contains(&t) {
+                let path = || PathBuf::from(format!("/proc/{}/fd/{}", holder.pid, holder.fd));
+                self.owned_only.entry(ino).or_insert_with(path);
+            } else if let Some(entry) = record(&mut self.found, ino, t, Source::Fd) {
+                entry.fd_holders.push(holder);
+            }
+        }
     }
 
     /// nsfs bind mounts in our own mount namespace and in every other one seen.
@@ -429,104 +575,143 @@ impl Scan {
     }
 
     fn mount(&mut self, t: NsType, ino: u64, path: PathBuf) {
-        if self.types.contains(&t) {
-            if let Some(entry) = self.record(ino, t, Source::BindMount) {
-                entry.bind_mounts.push(path);
+        if !self.types.contains(&t) {
+            if self.types.contains(&NsType::User) {
+                self.owned_only.entry(ino).or_insert(path);
             }
+        } else if let Some(entry) = record(&mut self.found, ino, t, Source::BindMount) {
+            entry.bind_mounts.push(path);
         }
     }
 
     /// Opens each namespace once and asks the kernel for its relations,
-    /// adding the ancestors and owners no process revealed.
+    /// adding the ancestors and owners no process revealed. The namespaces
+    /// are shared out among threads; `claimed` makes sure each is opened
+    /// and asked about by one thread only.
     fn resolve(&mut self) {
         let inos: Vec<u64> = self.found.keys().copied().collect();
-        // Depth-first, so at most a chain's worth of descriptors is open at once.
-        let mut pending = Vec::new();
-        for ino in inos {
-            if let Some(fd) = self.open_found(ino) {
-                pending.push((ino, fd));
-            }
-            while let Some((ino, fd)) = pending.pop() {
-                self.relate(ino, &fd, &mut pending);
+        let claimed = Mutex::new(HashSet::with_capacity(inos.len()));
+        let mut related = par_map(&inos, Reader::new, |r, &ino| {
+            self.relations(r, &claimed, ino)
+        });
+        // Few, and usually none: one thread will do.
+        for path in self.owned_only.values() {
+            let Ok(fd) = open_ns(path) else { continue };
+            let mut pending = Vec::new();
+            self.follow(get_userns(&fd), NsType::User, &claimed, &mut pending);
+            related.push(self.walk(pending, &claimed));
+        }
+        for rel in related.into_iter().flatten() {
+            let entry = self.found.entry(rel.ino).or_insert_with(|| {
+                let mut entry = Entry::new(rel.ns_type);
+                entry.via = Source::Hierarchy.bit();
+                entry
+            });
+            if entry.ns_type == rel.ns_type {
+                entry.dev = rel.dev;
+                entry.parent = rel.parent;
+                entry.owner = rel.owner;
+                entry.owner_uid = rel.owner_uid;
+                entry.opened = true;
             }
         }
+    }
+
+    /// The relations of a namespace seen in the scan and of the ancestors
+    /// and owners it leads to that no other thread has claimed yet.
+    fn relations(&self, r: &mut Reader, claimed: &Mutex<HashSet<u64>>, ino: u64) -> Vec<Related> {
+        let Some(entry) = self.found.get(&ino).filter(|_| !is_claimed(claimed, ino)) else {
+            return Vec::new();
+        };
+        let Some((fd, dev)) = self.open_found(r, ino, entry) else {
+            return Vec::new();
+        };
+        if !claim(claimed, ino) {
+            return Vec::new();
+        }
+        self.walk(vec![(ino, entry.ns_type, dev, fd)], claimed)
+    }
+
+    /// The relations of the namespaces in `pending` and of the ancestors and
+    /// owners they lead to, depth-first, so that at most a chain's worth of
+    /// descriptors is open at once.
+    fn walk(
+        &self,
+        mut pending: Vec<(u64, NsType, u64, OwnedFd)>,
+        claimed: &Mutex<HashSet<u64>>,
+    ) -> Vec<Related> {
+        let mut out = Vec::new();
+        while let Some((ino, t, dev, fd)) = pending.pop() {
+            // EPERM at the top of what the caller may see is the normal end of the walk.
+            let parent = match t {
+                NsType::User | NsType::Pid => {
+                    self.follow(get_parentns(&fd), t, claimed, &mut pending)
+                }
+                _ => None,
+            };
+            let owner = match t {
+                NsType::User => parent,
+                _ => self.follow(get_userns(&fd), NsType::User, claimed, &mut pending),
+            };
+            let owner_uid = match t {
+                NsType::User => get_owner_uid(&fd).ok(),
+                _ => None,
+            };
+            out.push(Related {
+                ino,
+                ns_type: t,
+                dev,
+                parent,
+                owner,
+                owner_uid,
+            });
+        }
+        out
     }
 
     /// A descriptor of a namespace seen in the scan, through whichever of
     /// its processes, descriptors and mounts is still there.
-    fn open_found(&mut self, ino: u64) -> Option<OwnedFd> {
-        let entry = self.found.get(&ino).filter(|e| !e.opened)?;
+    fn open_found(&self, r: &mut Reader, ino: u64, entry: &Entry) -> Option<(OwnedFd, u64)> {
         let t = entry.ns_type;
-        let paths = entry
+        let proc = self.proc.as_fd();
+        // A pid or fd number may have been reused by now: check the inode.
+        let check = |fd: OwnedFd| {
+            let st = fstat(&fd).ok()?;
+            (st.st_ino == ino).then_some((fd, st.st_dev))
+        };
+        entry
             .pids
             .iter()
-            .map(|pid| PathBuf::from(format!("/proc/{pid}/ns/{t}")))
-            .chain(
+            .find_map(|pid| check(r.open(proc, format_args!("{pid}/ns/{t}"))?))
+            .or_else(|| {
                 entry
                     .fd_holders
                     .iter()
-                    .map(|h| PathBuf::from(format!("/proc/{}/fd/{}", h.pid, h.fd))),
-            )
-            .chain(entry.bind_mounts.iter().cloned());
-        // A pid or fd number may have been reused by now: check the inode.
-        let (fd, dev) = paths.into_iter().find_map(|path| {
-            let fd = open_ns(path).ok()?;
-            let st = fstat(&fd).ok()?;
-            (st.st_ino == ino).then_some((fd, st.st_dev))
-        })?;
-        let entry = self.found.get_mut(&ino)?;
-        entry.dev = dev;
-        entry.opened = true;
-        Some(fd)
-    }
-
-    fn relate(&mut self, ino: u64, fd: &OwnedFd, pending: &mut Vec<(u64, OwnedFd)>) {
-        let Some(t) = self.found.get(&ino).map(|e| e.ns_type) else {
-            return;
-        };
-        // EPERM at the top of what the caller may see is the normal end of the walk.
-        let parent = match t {
-            NsType::User | NsType::Pid => self.follow(get_parentns(fd), t, pending),
-            _ => None,
-        };
-        let owner = match t {
-            NsType::User => parent,
-            _ => self.follow(get_userns(fd), NsType::User, pending),
-        };
-        let owner_uid = match t {
-            NsType::User => get_owner_uid(fd).ok(),
-            _ => None,
-        };
-        if let Some(entry) = self.found.get_mut(&ino) {
-            entry.parent = parent;
-            entry.owner = owner;
-            entry.owner_uid = owner_uid;
-        }
+                    .find_map(|h| check(r.open(proc, format_args!("{}/fd/{}", h.pid, h.fd))?))
+            })
+            .or_else(|| {
+                entry
+                    .bind_mounts
+                    .iter()
+                    .find_map(|path| check(open_ns(path).ok()?))
+            })
     }
 
     /// The inode of a parent or owner; queues it for its own relations if it
-    /// is of a wanted type and not yet opened.
+    /// is of a wanted type and nobody has claimed it yet.
     fn follow(
-        &mut self,
+        &self,
         related: Result<OwnedFd>,
         t: NsType,
-        pending: &mut Vec<(u64, OwnedFd)>,
+        claimed: &Mutex<HashSet<u64>>,
+        pending: &mut Vec<(u64, NsType, u64, OwnedFd)>,
     ) -> Option<u64> {
         let fd = related.ok()?;
         let st = fstat(&fd).ok()?;
         let ino = st.st_ino;
-        if !self.types.contains(&t) {
-            return Some(ino);
-        }
-        let entry = self.found.entry(ino).or_insert_with(|| {
-            let mut entry = Entry::new(t);
-            entry.via = Source::Hierarchy.bit();
-            entry
-        });
-        if !entry.opened && entry.ns_type == t {
-            entry.opened = true;
-            entry.dev = st.st_dev;
-            pending.push((ino, fd));
+        let other_type = self.found.get(&ino).is_some_and(|e| e.ns_type != t);
+        if self.types.contains(&t) && !other_type && claim(claimed, ino) {
+            pending.push((ino, t, st.st_dev, fd));
         }
         Some(ino)
     }
@@ -551,7 +736,8 @@ impl Scan {
                     children: Vec::new(),
                     owner: e.owner,
                     owner_uid: e.owner_uid,
-                    representative: self.representative(&e.pids),
+                    owner_name: None,
+                    representative: None,
                     pids: e.pids,
                     via: Source::ALL
                         .into_iter()
@@ -563,6 +749,14 @@ impl Scan {
             })
             .collect();
         namespaces.sort_by_key(|ns| (ns.ns_type.name(), ns.ino));
+        let proc = self.proc.as_fd();
+        let representatives = par_map(&namespaces, Reader::new, |r, ns| {
+            r.representative(proc, &ns.pids)
+        });
+        for (ns, representative) in namespaces.iter_mut().zip(representatives) {
+            ns.representative = representative;
+        }
+        name_owners(&mut namespaces);
         let index: HashMap<u64, usize> = namespaces
             .iter()
             .enumerate()
@@ -582,36 +776,41 @@ impl Scan {
         }
         Discovery { namespaces }
     }
+}
 
-    /// The parent pid and command name of a process, from `/proc/PID/stat`.
-    fn stat(&mut self, pid: i32) -> Option<(i32, String)> {
-        let path = self.path.set(format_args!("{pid}/stat")).ok()?;
-        let stat = read_head(self.proc.as_fd(), path, &mut self.buf).ok()?;
-        parse_stat(stat).map(|(ppid, comm)| (ppid, String::from_utf8_lossy(comm).into_owned()))
-    }
+fn is_claimed(claimed: &Mutex<HashSet<u64>>, ino: u64) -> bool {
+    claimed
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .contains(&ino)
+}
 
-    /// The lowest pid, then up its parents while they stay among `pids`
-    /// (sorted), as linuxns_rel's lsuserns picks the process it shows.
-    fn representative(&mut self, pids: &[i32]) -> Option<Process> {
-        let mut pid = *pids.first()?;
-        // A lone member has no parent to climb to: spare its stat. The bound
-        // guards against a ppid loop while processes come and go.
-        for _ in 1..pids.len().min(1024) {
-            match self.stat(pid) {
-                Some((ppid, _)) if ppid > 0 && ppid != pid && pids.binary_search(&ppid).is_ok() => {
-                    pid = ppid
-                }
-                _ => break,
-            }
+/// Claims a namespace for the calling thread; false if another had it.
+fn claim(claimed: &Mutex<HashSet<u64>>, ino: u64) -> bool {
+    claimed
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(ino)
+}
+
+/// Fills in the user names of the owners of user namespaces, asking the
+/// user database once per distinct uid.
+fn name_owners(namespaces: &mut [Namespace]) {
+    let mut names: HashMap<u32, Option<String>> = HashMap::new();
+    for ns in namespaces
+        .iter_mut()
+        .filter(|ns| ns.ns_type == NsType::User)
+    {
+        if let Some(uid) = ns.owner_uid {
+            ns.owner_name = names
+                .entry(uid)
+                .or_insert_with(|| {
+                    User::from_uid(Uid::from_raw(uid))
+                        .ok()
+                        .flatten()
+                        .map(|u| u.name)
+                })
+                .clone();
         }
-        let name = self
-            .path
-            .set(format_args!("{pid}/cmdline"))
-            .ok()
-            .and_then(|path| read_head(self.proc.as_fd(), path, &mut self.buf).ok())
-            .and_then(argv0_name)
-            .or_else(|| self.stat(pid).map(|(_, comm)| format!("[{comm}]")))
-            .unwrap_or_default();
-        Some(Process { pid, name })
     }
 }

@@ -4,7 +4,7 @@
 
 use std::ffi::{CStr, OsStr};
 use std::io::Write;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
@@ -49,6 +49,65 @@ pub(crate) fn readlinkat<'b>(
     };
     let n = usize::try_from(Errno::result(n)?).map_err(|_| Errno::EINVAL)?;
     buf.get(..n).ok_or(Errno::EINVAL)
+}
+
+/// Opens the directory `name` below `dir` and lists its numeric entries
+/// (pids, tids, fds) into `out`, through `getdents64(2)` into `dents`;
+/// returns the open directory. Spares the `fstat`, `fcntl` and `lseek`
+/// calls that `opendir(3)` and its iterator add to every listing.
+pub(crate) fn list_numbers(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    dents: &mut [u8],
+    out: &mut Vec<i32>,
+) -> Result<OwnedFd, Errno> {
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let listing = openat(dir, name, flags, Mode::empty())?;
+    out.clear();
+    loop {
+        // SAFETY: the kernel writes at most `dents.len()` bytes into `dents`.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                listing.as_fd().as_raw_fd(),
+                dents.as_mut_ptr(),
+                dents.len(),
+            )
+        };
+        let n = usize::try_from(Errno::result(n)?).map_err(|_| Errno::EINVAL)?;
+        if n == 0 {
+            return Ok(listing);
+        }
+        out.extend(dirent_numbers(dents.get(..n).ok_or(Errno::EINVAL)?));
+    }
+}
+
+/// The numeric names among the `struct linux_dirent64` records in `dents`:
+/// `u64` inode, `i64` offset, `u16` record length, `u8` type, then the
+/// NUL-terminated name.
+fn dirent_numbers(mut dents: &[u8]) -> impl Iterator<Item = i32> + '_ {
+    std::iter::from_fn(move || loop {
+        let reclen = dents.get(16..18)?;
+        let reclen = usize::from(u16::from_ne_bytes([*reclen.first()?, *reclen.get(1)?]));
+        let record = dents.get(..reclen).filter(|_| reclen > 19)?;
+        dents = dents.get(reclen..)?;
+        let name = record.get(19..)?;
+        let name = name.split(|&b| b == 0).next()?;
+        if let Some(number) = parse_number(name) {
+            return Some(number);
+        }
+    })
+}
+
+/// A non-negative decimal number that fits an `i32`, and nothing else.
+fn parse_number(digits: &[u8]) -> Option<i32> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0i32, |n, &b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d <= 9)?;
+        n.checked_mul(10)?.checked_add(i32::from(digit))
+    })
 }
 
 /// Reads the start of a small file (a `/proc/PID/stat` or `cmdline`) with a
@@ -157,6 +216,38 @@ mod tests {
         assert_eq!(parse_ns_link(b"/run/netns/a:[1]"), None);
         assert_eq!(parse_ns_link(b"user:[12"), None);
         assert_eq!(parse_ns_link(b"anon_inode:[eventfd]"), None);
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_number(b"0"), Some(0));
+        assert_eq!(parse_number(b"2147483647"), Some(i32::MAX));
+        assert_eq!(parse_number(b"2147483648"), None);
+        assert_eq!(parse_number(b""), None);
+        assert_eq!(parse_number(b"+1"), None);
+        assert_eq!(parse_number(b"self"), None);
+    }
+
+    #[test]
+    fn listing() {
+        let proc = nix::fcntl::open(
+            "/proc/self",
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        );
+        let proc = proc.unwrap_or_else(|e| panic!("/proc/self: {e}"));
+        // A small buffer, to go through several getdents64 calls.
+        let mut dents = vec![0; 64];
+        let mut fds = Vec::new();
+        let listing = list_numbers(proc.as_fd(), c"fd", &mut dents, &mut fds);
+        let listing = listing.unwrap_or_else(|e| panic!("/proc/self/fd: {e}"));
+        // Other tests open and close descriptors meanwhile: look at ours only.
+        assert!(fds.contains(&proc.as_raw_fd()));
+        assert!(fds.contains(&listing.as_raw_fd()));
+        let count = fds.len();
+        fds.sort_unstable();
+        fds.dedup();
+        assert_eq!(fds.len(), count, "no entry twice");
     }
 
     #[test]

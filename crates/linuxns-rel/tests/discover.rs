@@ -538,3 +538,78 @@ fn churn() {
         assert!(r.as_ref().is_ok_and(|n| *n > 0), "{r:?}");
     }
 }
+
+/// The user name `getent passwd` gives for `uid`; `None` where it has none.
+fn getent_name(uid: u32) -> Option<String> {
+    let out = Command::new("getent")
+        .args(["passwd", &uid.to_string()])
+        .output()
+        .unwrap_or_else(|e| panic!("getent: {e}"));
+    // Exit status 2: no such entry.
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split(':').next().map(str::to_owned)
+}
+
+#[test]
+fn owner_names() {
+    if Command::new("getent").arg("--version").output().is_err() {
+        return skip("no getent to check against");
+    }
+    let mut kids = Kids::default();
+    let mut owners = vec![(
+        wait_moved(
+            kids.spawn(&["unshare", "-U", "sleep", "infinity"]),
+            NsType::User,
+        ),
+        nix::unistd::geteuid().as_raw(),
+    )];
+    if is_root() {
+        // One uid with an entry (daemon, or whatever 1 is) and one without.
+        let missing = (40000..41000)
+            .find(|&uid| getent_name(uid).is_none())
+            .unwrap_or(40000);
+        for uid in [1, missing] {
+            let id = uid.to_string();
+            let pid = kids.spawn(&[
+                "setpriv",
+                "--reuid",
+                &id,
+                "--regid",
+                &id,
+                "--clear-groups",
+                "unshare",
+                "-U",
+                "sleep",
+                "infinity",
+            ]);
+            owners.push((wait_moved(pid, NsType::User), uid));
+        }
+    }
+    let found = run(&[NsType::User, NsType::Pid]);
+    check_consistent(&found, &[NsType::User, NsType::Pid]);
+    for (ino, uid) in owners {
+        let ns = get(&found, ino);
+        assert_eq!(ns.owner_uid, Some(uid));
+        assert_eq!(ns.owner_name, getent_name(uid), "uid {uid}");
+    }
+    if is_root() {
+        assert!(found
+            .namespaces
+            .iter()
+            .any(|ns| ns.owner_uid.is_some() && ns.owner_name.is_none()));
+    }
+    // Every owner, checked against the user database.
+    let mut names = std::collections::HashMap::new();
+    for ns in &found.namespaces {
+        match ns.owner_uid {
+            Some(uid) => {
+                let name = names.entry(uid).or_insert_with(|| getent_name(uid));
+                assert_eq!(&ns.owner_name, name, "uid {uid}");
+            }
+            None => assert_eq!(ns.owner_name, None, "{}:[{}]", ns.ns_type, ns.ino),
+        }
+    }
+}

@@ -1,0 +1,273 @@
+// discover() and discoverAsync() against the namespace zoo, compared with
+// what the zoo and a scan of /proc of our own say.
+import test, { type ExecutionContext } from 'ava'
+import { spawn } from 'node:child_process'
+import { statSync } from 'node:fs'
+
+import { type DiscoveredNamespace, type DiscoverOptions, discover, discoverAsync } from '../index.js'
+import { isRoot } from './helpers/procs.js'
+import { type Zoo, type ZooNamespace, buildZoo, processName, representative, scanProc, userName } from './helpers/zoo.js'
+
+let zoo: Zoo
+
+test.before(async () => {
+  zoo = await buildZoo()
+})
+
+test.after.always(async () => {
+  await zoo?.remove()
+})
+
+const rootTest = isRoot ? test : test.skip
+
+const key = (type: string, ino: number): string => `${type}:${ino}`
+
+function index(namespaces: DiscoveredNamespace[]): Map<string, DiscoveredNamespace> {
+  return new Map(namespaces.map((ns) => [key(ns.type, ns.ino), ns]))
+}
+
+/** Checks every field of every zoo namespace of `types` against the ground truth. */
+function checkZoo(t: ExecutionContext, namespaces: DiscoveredNamespace[], types: readonly string[]): void {
+  const found = index(namespaces)
+  const scan = scanProc(types)
+  const nsfsDev = statSync('/proc/self/ns/user').dev
+  const expected = zoo.namespaces.filter((z) => types.includes(z.type))
+  t.true(expected.length > 0)
+  for (const z of expected) {
+    const ns = found.get(key(z.type, z.ino))
+    if (!ns) {
+      t.fail(`${z.label} (${z.type}:[${z.ino}]) was not found`)
+      continue
+    }
+    const what = `${z.label} ${z.type}:[${z.ino}]`
+    t.is(ns.dev, nsfsDev, `${what} dev`)
+    t.is(ns.parent, z.parent, `${what} parent`)
+    t.is(ns.owner, z.owner, `${what} owner`)
+    // Children: the zoo's namespaces are the only ones made inside its namespaces.
+    const children = zoo.namespaces
+      .filter((c) => c.parent === z.ino && c.type === z.type)
+      .map((c) => c.ino)
+      .sort((a, b) => a - b)
+    t.deepEqual([...ns.children].sort((a, b) => a - b), children, `${what} children`)
+    t.is(ns.ownerUid, z.ownerUid, `${what} ownerUid`)
+    t.is(ns.ownerName, z.ownerUid === null ? null : userName(z.ownerUid), `${what} ownerName`)
+    const pids = scan.members.get(key(z.type, z.ino)) ?? []
+    t.deepEqual(pids, z.pids, `${what}: our scan agrees with the zoo`)
+    t.deepEqual([...ns.pids].sort((a, b) => a - b), pids, `${what} pids`)
+    t.is(ns.processes, pids.length, `${what} processes`)
+    const rep = representative(pids, scan.ppid)
+    t.is(ns.pid, rep, `${what} representative pid`)
+    t.is(ns.process, rep === null ? null : processName(rep), `${what} process name`)
+    t.deepEqual(ns.via, [z.via], `${what} via`)
+    t.deepEqual(ns.fdHolders, z.fdHolder ? [z.fdHolder] : [], `${what} fdHolders`)
+    t.deepEqual(ns.bindMounts, z.bindMount ? [z.bindMount] : [], `${what} bindMounts`)
+  }
+}
+
+/** Every parent and child named is in the result, and of the same type; owners are user namespaces. */
+function checkConsistent(t: ExecutionContext, namespaces: DiscoveredNamespace[], types: readonly string[]): void {
+  const found = index(namespaces)
+  const byIno = new Map(namespaces.map((ns) => [ns.ino, ns]))
+  let bad = 0
+  for (const ns of namespaces) {
+    if (!types.includes(ns.type)) bad++, t.fail(`${ns.type}:[${ns.ino}] was not asked for`)
+    if (ns.parent !== null && !found.has(key(ns.type, ns.parent))) bad++, t.fail(`${ns.type}:[${ns.ino}]: parent ${ns.parent} missing`)
+    for (const child of ns.children) {
+      if (byIno.get(child)?.parent !== ns.ino) bad++, t.fail(`${ns.type}:[${ns.ino}]: child ${child} does not name it as parent`)
+    }
+    if (types.includes('user') && ns.owner !== null && !found.has(key('user', ns.owner))) {
+      bad++, t.fail(`${ns.type}:[${ns.ino}]: owner ${ns.owner} missing`)
+    }
+  }
+  t.is(bad, 0)
+}
+
+test('discover() finds every zoo namespace with its type, parent, children, owner, process and holders', (t) => {
+  t.log(zoo.skipped.length > 0 ? `zoo parts skipped (not root): ${zoo.skipped.join(', ')}` : 'whole zoo built')
+  const { namespaces } = discover()
+  checkZoo(t, namespaces, ['user', 'pid'])
+  checkConsistent(t, namespaces, ['user', 'pid'])
+  // The default is user and pid only.
+  t.deepEqual([...new Set(namespaces.map((ns) => ns.type))].sort(), ['pid', 'user'])
+})
+
+test('discoverAsync() finds the same', async (t) => {
+  const { namespaces } = await discoverAsync()
+  checkZoo(t, namespaces, ['user', 'pid'])
+  checkConsistent(t, namespaces, ['user', 'pid'])
+})
+
+test('the namespaces of all five zoo types, asked for explicitly', async (t) => {
+  const types = ['user', 'pid', 'net', 'uts', 'ipc'] as const
+  checkZoo(t, discover({ types }).namespaces, types)
+  checkZoo(t, (await discoverAsync({ types })).namespaces, types)
+})
+
+test('our own user and pid namespaces are there, with this process in them', (t) => {
+  const { namespaces } = discover()
+  const found = index(namespaces)
+  for (const type of ['user', 'pid'] as const) {
+    const ns = found.get(key(type, zoo.self[type]))
+    if (!ns) return t.fail(`our own ${type} namespace is missing`)
+    t.true(ns.pids.includes(process.pid), type)
+    t.true(ns.via.includes('process'), type)
+    t.is(ns.processes, ns.pids.length)
+    // We run in the initial namespaces (root) or, as an ordinary user, at the top of what we may see.
+    t.is(ns.parent, null, `${type}: parent`)
+    // The representative by the rule, among the processes we could read.
+    const scan = scanProc([type])
+    const rep = representative(scan.members.get(key(type, ns.ino)) ?? [], scan.ppid)
+    t.is(ns.pid, rep, `${type}: representative`)
+    if (rep !== null) t.is(ns.process, processName(rep))
+  }
+  // Every zoo user namespace at the top hangs under ours.
+  const mine = found.get(key('user', zoo.self.user))!
+  for (const z of zoo.namespaces.filter((z) => z.type === 'user' && z.parent === zoo.self.user)) {
+    t.true(mine.children.includes(z.ino), z.label)
+  }
+})
+
+test("options.types ['user'] alone still finds every zoo user namespace, also one kept only as the owner of an fd-held PID namespace", async (t) => {
+  for (const { namespaces } of [discover({ types: ['user'] }), await discoverAsync({ types: ['user'] })]) {
+    t.true(namespaces.every((ns) => ns.type === 'user'))
+    const found = index(namespaces)
+    const missing = zoo.namespaces.filter((z) => z.type === 'user' && !found.has(key('user', z.ino))).map((z) => z.label)
+    t.deepEqual(missing, [])
+    checkConsistent(t, namespaces, ['user'])
+  }
+})
+
+test("options.types ['net', 'uts'] returns only those types", async (t) => {
+  for (const { namespaces } of [discover({ types: ['net', 'uts'] }), await discoverAsync({ types: ['uts', 'net'] })]) {
+    t.deepEqual([...new Set(namespaces.map((ns) => ns.type))].sort(), ['net', 'uts'])
+    const found = index(namespaces)
+    for (const label of ['details-net', 'details-uts']) {
+      const z = zoo.byLabel.get(label)!
+      const ns = found.get(key(z.type, z.ino))
+      t.truthy(ns, label)
+      t.is(ns?.owner, z.owner, label)
+      t.is(ns?.parent, null, label)
+    }
+    t.truthy(found.get(key('net', statSync('/proc/self/ns/net').ino)), 'our own net namespace')
+    checkConsistent(t, namespaces, ['net', 'uts'])
+  }
+})
+
+const labels = (ns: DiscoveredNamespace[], zs: ZooNamespace[]): string[] => {
+  const found = index(ns)
+  return zs.filter((z) => found.has(key(z.type, z.ino))).map((z) => z.label)
+}
+
+test('fds: false leaves out the namespaces held only by a descriptor', async (t) => {
+  const fdOnly = ['fd-user', 'fd-pid', 'fd-pid-owner']
+  const userPid = zoo.namespaces.filter((z) => z.type === 'user' || z.type === 'pid')
+  for (const { namespaces } of [discover({ fds: false }), await discoverAsync({ fds: false })]) {
+    const present = labels(namespaces, userPid)
+    t.deepEqual(present, userPid.map((z) => z.label).filter((l) => !fdOnly.includes(l)))
+    t.true(namespaces.every((ns) => !ns.via.includes('fd') && ns.fdHolders.length === 0))
+    checkConsistent(t, namespaces, ['user', 'pid'])
+  }
+  t.deepEqual(labels(discover({ fds: true }).namespaces, userPid), userPid.map((z) => z.label))
+})
+
+rootTest('bindMounts: false leaves out the namespaces held only by a bind mount (needs root)', async (t) => {
+  const mountOnly = ['bind-user', 'bind-pid']
+  const userPid = zoo.namespaces.filter((z) => z.type === 'user' || z.type === 'pid')
+  for (const { namespaces } of [discover({ bindMounts: false }), await discoverAsync({ bindMounts: false })]) {
+    t.deepEqual(labels(namespaces, userPid), userPid.map((z) => z.label).filter((l) => !mountOnly.includes(l)))
+    t.true(namespaces.every((ns) => !ns.via.includes('bind-mount') && ns.bindMounts.length === 0))
+    checkConsistent(t, namespaces, ['user', 'pid'])
+  }
+  const both = discover({ fds: false, bindMounts: false }).namespaces
+  t.deepEqual(
+    labels(both, userPid),
+    userPid.map((z) => z.label).filter((l) => !mountOnly.includes(l) && !l.startsWith('fd-')),
+  )
+})
+
+test('bad options are TypeErrors with a Node-style code, from discover() and discoverAsync()', async (t) => {
+  const cases: [unknown, string][] = [
+    [{ types: ['user', 'bogus'] }, 'ERR_INVALID_ARG_VALUE'],
+    [{ types: 'user' }, 'ERR_INVALID_ARG_VALUE'],
+    [{ types: [1] }, 'ERR_INVALID_ARG_VALUE'],
+    [{ fds: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
+    [{ bindMounts: 1 }, 'ERR_INVALID_ARG_TYPE'],
+    [{ tasks: null }, 'ERR_INVALID_ARG_TYPE'],
+    [null, 'ERR_INVALID_ARG_TYPE'],
+    [42, 'ERR_INVALID_ARG_TYPE'],
+    ['user', 'ERR_INVALID_ARG_TYPE'],
+  ]
+  for (const [options, code] of cases) {
+    const what = JSON.stringify(options)
+    t.throws(() => discover(options as DiscoverOptions), { instanceOf: TypeError, code }, `discover(${what})`)
+    await t.throwsAsync(() => discoverAsync(options as DiscoverOptions), { instanceOf: TypeError, code }, `discoverAsync(${what})`)
+  }
+})
+
+test('the model is plain data: a JSON round trip gives it back', (t) => {
+  const model = discover({ types: ['user', 'pid', 'net'] })
+  t.deepEqual(JSON.parse(JSON.stringify(model)), model)
+  for (const ns of model.namespaces) t.is(Object.getPrototypeOf(ns), Object.prototype)
+  // Sorted by type name, then inode.
+  const order = model.namespaces.map((ns) => [ns.type, ns.ino] as const)
+  const sorted = [...order].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]))
+  t.deepEqual(order, sorted)
+})
+
+/** Starts short-lived processes that make and drop namespaces until `stop` is called. */
+function churn(): { stop: () => Promise<number> } {
+  const commands: string[][] = [
+    ['unshare', '-Ur', 'true'],
+    ['sh', '-c', 'exec 3</proc/self/ns/user; true'],
+    ['unshare', '-Urpf', 'true'],
+    ['unshare', '-Ur', 'unshare', '-Ur', 'true'],
+    ['sh', '-c', 'unshare -Ur sleep 0.01 & exec 4</proc/self/ns/pid; wait'],
+  ]
+  let running = true
+  let count = 0
+  const loops = [0, 1, 2].map(async (lane) => {
+    for (let i = lane; running; i++) {
+      const [cmd, ...args] = commands[i % commands.length]!
+      await new Promise<void>((resolve) => {
+        const child = spawn(cmd!, args, { stdio: 'ignore' })
+        child.once('error', () => resolve())
+        child.once('exit', () => resolve())
+      })
+      count++
+    }
+  })
+  return {
+    stop: async () => {
+      running = false
+      await Promise.all(loops)
+      return count
+    },
+  }
+}
+
+test('discovery runs many times while processes come and go: no error, and a consistent tree', async (t) => {
+  const load = churn()
+  try {
+    for (let round = 0; round < 8; round++) {
+      const types = round % 2 === 0 ? (['user', 'pid'] as const) : (['user', 'pid', 'net', 'mnt'] as const)
+      const [sync, async1, async2] = await Promise.all([
+        // The sync call blocks this thread; the async ones run on the pool beside it.
+        Promise.resolve().then(() => discover({ types, tasks: round % 3 === 0 })),
+        discoverAsync({ types }),
+        discoverAsync({ types, tasks: true }),
+      ])
+      for (const model of [sync, async1, async2]) {
+        checkConsistent(t, model.namespaces, types)
+        // The zoo stays put through the churn.
+        const found = index(model.namespaces)
+        for (const z of zoo.namespaces.filter((z) => (types as readonly string[]).includes(z.type))) {
+          t.true(found.has(key(z.type, z.ino)), `${z.label} in round ${round}`)
+        }
+      }
+    }
+  } finally {
+    const started = await load.stop()
+    t.log(`${started} short-lived processes ran meanwhile`)
+    t.true(started > 0)
+  }
+})

@@ -1,0 +1,81 @@
+// npm run bench:discover [-- N/M ...]: lsuserns and lspidns against lsns, and
+// discover() against a bare readlink scan, on scenes of N processes in M
+// user namespaces (default 2000/500 and 10000/2000). Prints medians and
+// ratios; asserts nothing about time. Ends only the processes it started.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { discover } from '../index.js'
+import { startScene } from './scene.js'
+
+const ROUNDS = 5
+const repo = dirname(dirname(fileURLToPath(import.meta.url)))
+
+function median(samples: number[]): number {
+  return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!
+}
+
+/** Median wall time in ms of running `argv` as a whole process, output discarded. */
+function timeCommand(argv: string[]): number {
+  const samples: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const start = process.hrtime.bigint()
+    const run = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' })
+    if (run.status !== 0) throw new Error(`${argv.join(' ')} exited with ${run.status ?? run.signal}`)
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6)
+  }
+  return median(samples)
+}
+
+function timeInProcess(call: () => unknown): number {
+  const samples: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const start = process.hrtime.bigint()
+    call()
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6)
+  }
+  return median(samples)
+}
+
+const scenes = (process.argv.length > 2 ? process.argv.slice(2) : ['2000/500', '10000/2000']).map((s) => {
+  const [n, m] = s.split('/').map(Number)
+  if (!n || !m) throw new Error(`a scene is N/M, for example 2000/500; not ${s}`)
+  return [n, m] as const
+})
+
+if (process.geteuid?.() !== 0) console.log('note: not root; lsns and discover() see only your own processes')
+execFileSync('cargo', ['build', '--quiet', '--release', '-p', 'linuxns-rel', '--example', 'readlink_scan'], {
+  cwd: repo,
+  stdio: 'inherit',
+})
+const node = process.execPath
+const row = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(34) : c.padStart(12))).join('')
+
+for (const [n, m] of scenes) {
+  const scene = await startScene(n, m)
+  try {
+    console.log(`\n${scene.processes} processes in ${m} user namespaces (+ ${2 * m} PID namespaces); median of ${ROUNDS}`)
+    console.log(row(['', 'ms', 'peer ms', 'ratio', 'goal']))
+    const goal = n <= 2000 ? 1 : 0.25
+    for (const [tool, type] of [
+      ['lsuserns', 'user'],
+      ['lspidns', 'pid'],
+    ] as const) {
+      const ours = timeCommand([node, join(repo, 'bin', tool)])
+      const lsns = timeCommand(['lsns', '-t', type])
+      console.log(row([`${tool} vs lsns -t ${type}`, ours.toFixed(0), lsns.toFixed(0), `${(ours / lsns).toFixed(2)}x`, `<= ${goal}x`]))
+    }
+    discover({ types: ['user', 'pid'] }) // warm the caches as the scan below finds them
+    const inProcess = timeInProcess(() => discover({ types: ['user', 'pid'] }))
+    const bare = JSON.parse(
+      execFileSync(join(repo, 'target/release/examples/readlink_scan'), { encoding: 'utf8' }),
+    ) as { bare_ms: number; discover_ms: number; namespaces: number }
+    console.log(
+      row(['discover() vs bare readlink scan', inProcess.toFixed(0), bare.bare_ms.toFixed(0), `${(inProcess / bare.bare_ms).toFixed(2)}x`, '<= 3x']),
+    )
+    console.log(row(['  (the Rust core alone)', bare.discover_ms.toFixed(0), '', `${(bare.discover_ms / bare.bare_ms).toFixed(2)}x`]))
+  } finally {
+    await scene.end()
+  }
+}

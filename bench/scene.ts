@@ -1,0 +1,87 @@
+// The benchmark scene: N sleeping processes spread over M user namespaces,
+// each owning a PID namespace with one nested PID namespace inside. Started
+// and ended by pid; nothing else on the machine is touched.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, readdirSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export interface Scene {
+  processes: number
+  userNamespaces: number
+  end(): Promise<void>
+}
+
+/** The number of processes below `pid` (its children, their children, ...). */
+function descendants(pid: number, childrenOf: Map<number, number[]>): number {
+  let count = 0
+  const stack = [...(childrenOf.get(pid) ?? [])]
+  while (stack.length > 0) {
+    const next = stack.pop()!
+    count++
+    stack.push(...(childrenOf.get(next) ?? []))
+  }
+  return count
+}
+
+function processTree(): Map<number, number[]> {
+  const childrenOf = new Map<number, number[]>()
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry)
+    if (!Number.isInteger(pid)) continue
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      const list = childrenOf.get(ppid)
+      if (list) list.push(pid)
+      else childrenOf.set(ppid, [pid])
+    } catch {
+      // gone already
+    }
+  }
+  return childrenOf
+}
+
+/**
+ * Starts the scene and waits until every process of it runs. Each user
+ * namespace gets `unshare` (outside), a shell that becomes the PID
+ * namespace's init and starts `extra` sleeps, and one sleep in the nested
+ * PID namespace: 3 + extra processes.
+ */
+export async function startScene(processes: number, userNamespaces: number): Promise<Scene> {
+  const extra = Math.max(0, Math.round(processes / userNamespaces) - 3)
+  const script = `for i in $(seq ${extra}); do sleep 100000 & done; exec unshare --pid --fork --kill-child sleep 100000`
+  const started: ChildProcess[] = []
+  const end = async (): Promise<void> => {
+    await Promise.all(
+      started.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve()
+            child.once('exit', () => resolve())
+            // --kill-child ties each PID namespace's init to this process: all of it goes.
+            child.kill('SIGKILL')
+          }),
+      ),
+    )
+  }
+  try {
+    for (let i = 0; i < userNamespaces; i++) {
+      started.push(
+        spawn('unshare', ['-Ur', '--pid', '--fork', '--kill-child', 'sh', '-c', script], { stdio: 'ignore' }),
+      )
+      if (i % 100 === 99) await sleep(50) // let the machine keep up
+    }
+    const perNamespace = 2 + extra // below the outer unshare
+    for (let waited = 0; ; waited += 200) {
+      const tree = processTree()
+      const ready = started.filter((c) => descendants(c.pid!, tree) >= perNamespace).length
+      if (ready === started.length) break
+      if (waited > 120_000) throw new Error(`scene not ready: ${ready} of ${started.length} namespaces`)
+      await sleep(200)
+    }
+  } catch (err) {
+    await end()
+    throw err
+  }
+  return { processes: userNamespaces * (3 + extra), userNamespaces, end }
+}

@@ -1,0 +1,89 @@
+// What every command-line tool of linuxns-rel shares: option parsing, usage
+// errors, --help and --version, colours and exit codes.
+import { readFileSync } from 'node:fs'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { Chalk, type ChalkInstance } from 'chalk'
+
+/** Exit status: success, failure, bad usage. */
+export const EXIT_OK = 0
+export const EXIT_FAILURE = 1
+export const EXIT_USAGE = 2
+
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>
+
+/** The options every tool takes, besides its own. */
+export const COMMON_OPTIONS = {
+  color: { type: 'string' },
+  c: { type: 'boolean', short: 'c' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const satisfies Options
+
+export const COMMON_HELP = `  -c                    colour always (same as --color=always)
+      --color=WHEN      colour the output: auto (on a terminal, unless NO_COLOR is set), always, never
+      --json            print JSON instead of text
+  -h, --help            show this help and exit
+  -V, --version         show the version and exit`
+
+type Config<T extends Options> = { args: string[]; options: typeof COMMON_OPTIONS & T; strict: true; allowPositionals: false }
+export type OptionValues<T extends Options> = ReturnType<typeof parseArgs<Config<T>>>['values']
+
+/** Parses argv with the common options plus the tool's own; usage errors become UsageError. */
+export function parseOptions<T extends Options>(argv: string[], own: T): OptionValues<T> {
+  try {
+    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...own }, strict: true, allowPositionals: false })
+      .values
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+}
+
+/** A chalk that colours according to --color / -c, the terminal and NO_COLOR. */
+export function colours(values: { color?: string | boolean; c?: string | boolean }): ChalkInstance {
+  const when = values.c === true ? 'always' : (values.color ?? 'auto')
+  if (when !== 'auto' && when !== 'always' && when !== 'never') {
+    throw new UsageError(`--color must be auto, always or never, not '${String(when)}'`)
+  }
+  const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== ''
+  const on = when === 'always' || (when === 'auto' && process.stdout.isTTY === true && !noColor)
+  return new Chalk({ level: on ? 1 : 0 })
+}
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+/**
+ * Runs a tool's main function with Unix conventions: its text to stdout,
+ * messages to stderr prefixed with the tool's name, exit status 0, 1 or 2.
+ */
+export function runTool(name: string, usage: string, main: (argv: string[]) => string): void {
+  // A reader that stops early (`| head`) is no failure.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    process.exit(EXIT_OK)
+  })
+  try {
+    process.stdout.write(main(process.argv.slice(2)))
+    process.exitCode = EXIT_OK
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${name}: ${err.message}\n${usage}Try '${name} --help' for more.\n`)
+      process.exitCode = EXIT_USAGE
+    } else {
+      process.stderr.write(`${name}: ${(err as Error).message ?? String(err)}\n`)
+      process.exitCode = EXIT_FAILURE
+    }
+  }
+}
+
+/** The note for a user who is not root: other users' namespaces may be out of view. */
+export function notRootNote(name: string): void {
+  if (process.geteuid?.() !== 0) {
+    process.stderr.write(`${name}: note: not running as root, so namespaces of other users' processes may be missing\n`)
+  }
+}

@@ -1,0 +1,148 @@
+// lsuserns and lspidns: the tree of user or PID namespaces, one namespace a line.
+import type { ChalkInstance } from 'chalk'
+
+import { discover, type DiscoveredNamespace, type NstypeName } from '../index.js'
+import { COMMON_HELP, colours, notRootNote, parseOptions, runTool, version } from './common.js'
+
+type Kind = 'user' | 'pid'
+
+const ALL_TYPES: NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
+
+function usage(name: string): string {
+  return `Usage: ${name} [-d] [--json] [--color=WHEN]\n`
+}
+
+function help(name: string, kind: Kind): string {
+  const details =
+    kind === 'user'
+      ? 'under each user namespace, list the namespaces of other types it owns'
+      : 'under each PID namespace, list the namespaces of other types its process is in'
+  return `${usage(name)}
+Show the tree of ${kind === 'user' ? 'user' : 'PID'} namespaces on this machine, one namespace a line,
+including those no process is in any more: hidden ancestors, and namespaces
+kept only by an open file descriptor or a bind mount. Run as root to see all.
+
+  -d, --details         ${details}
+${COMMON_HELP}
+
+Exit status: 0 on success, 1 on failure, 2 on bad usage.
+`
+}
+
+/** `user:[4026531837]`. */
+export function nsName(type: string, ino: number): string {
+  return `${type}:[${ino}]`
+}
+
+/** `root (0)`, or the bare uid where the user database has no name for it. */
+function owner(ns: DiscoveredNamespace | undefined): string {
+  if (ns?.ownerUid == null) return ''
+  return ns.ownerName === null ? `${ns.ownerUid}` : `${ns.ownerName} (${ns.ownerUid})`
+}
+
+/** Why a namespace lives: its process, or what holds it when none is in it. */
+function holder(ns: DiscoveredNamespace, c: ChalkInstance): string {
+  if (ns.pid !== null) return `process ${c.green(`"${ns.process}"`)} (${ns.pid})`
+  const fd = ns.fdHolders[0]
+  if (fd) {
+    const more = ns.fdHolders.length > 1 ? ` and ${ns.fdHolders.length - 1} more` : ''
+    return c.yellow(`no process, held by fd ${fd.fd} of pid ${fd.pid}${more}`)
+  }
+  const mount = ns.bindMounts[0]
+  if (mount !== undefined) {
+    const more = ns.bindMounts.length > 1 ? ` and ${ns.bindMounts.length - 1} more` : ''
+    return c.yellow(`no process, bind mount ${mount}${more}`)
+  }
+  return c.dim('no process (hidden)')
+}
+
+function line(ns: DiscoveredNamespace, c: ChalkInstance): string {
+  const parts = [c.bold(nsName(ns.type, ns.ino)), holder(ns, c)]
+  if (ns.type === 'user') {
+    if (ns.ownerUid !== null) parts.push(`owner ${c.cyan(owner(ns))}`)
+  } else if (ns.owner !== null) {
+    parts.push(`owner ${c.cyan(nsName('user', ns.owner))}`)
+  } else {
+    parts.push(c.dim('owner out of view'))
+  }
+  return parts.join(' ')
+}
+
+/**
+ * The namespaces of other types shown with -d, by the namespace they go
+ * under: for a user namespace those it owns, for a PID namespace those its
+ * representative process is in.
+ */
+function detailsIndex(kind: Kind, namespaces: DiscoveredNamespace[]): Map<number, DiscoveredNamespace[]> {
+  const index = new Map<number, DiscoveredNamespace[]>()
+  const add = (key: number, ns: DiscoveredNamespace): void => {
+    const list = index.get(key)
+    if (list) list.push(ns)
+    else index.set(key, [ns])
+  }
+  for (const ns of namespaces) {
+    if (ns.type === kind) continue
+    if (kind === 'user' && ns.owner !== null) add(ns.owner, ns)
+    if (kind === 'pid') for (const pid of ns.pids) add(pid, ns)
+  }
+  return index
+}
+
+/** Draws the forest, children under their parent, in inode order. */
+function tree(
+  roots: DiscoveredNamespace[],
+  byIno: Map<number, DiscoveredNamespace>,
+  text: (ns: DiscoveredNamespace) => string,
+  details: (ns: DiscoveredNamespace) => string[],
+  c: ChalkInstance,
+): string {
+  const out: string[] = []
+  const walk = (ns: DiscoveredNamespace, lead: string, branch: string): void => {
+    out.push(`${c.dim(lead + branch)}${text(ns)}`)
+    const childLead = lead + (branch === '' ? '' : branch === '├── ' ? '│   ' : '    ')
+    const children = ns.children.map((ino) => byIno.get(ino)).filter((k) => k !== undefined)
+    for (const detail of details(ns)) out.push(`${c.dim(childLead + (children.length > 0 ? '│ ' : '  '))}${detail}`)
+    children.forEach((child, i) => walk(child, childLead, i === children.length - 1 ? '└── ' : '├── '))
+  }
+  for (const root of roots) walk(root, '', '')
+  return out.length > 0 ? `${out.join('\n')}\n` : ''
+}
+
+function main(name: string, kind: Kind, argv: string[]): string {
+  const values = parseOptions(argv, { details: { type: 'boolean', short: 'd' } })
+  if (values.help) return help(name, kind)
+  if (values.version) return `${name} (linuxns-rel) ${version()}\n`
+  const c = colours(values)
+  const types: NstypeName[] = values.details ? ALL_TYPES : [kind]
+  const { namespaces } = discover({ types })
+  notRootNote(name)
+  const byIno = new Map(namespaces.map((ns) => [ns.ino, ns]))
+  const shown = namespaces.filter((ns) => ns.type === kind)
+  const index = values.details ? detailsIndex(kind, namespaces) : new Map<number, DiscoveredNamespace[]>()
+  const details = (ns: DiscoveredNamespace): DiscoveredNamespace[] =>
+    index.get(kind === 'user' ? ns.ino : (ns.pid ?? -1)) ?? []
+
+  if (values.json) {
+    const listed = [...new Set([...shown, ...shown.flatMap(details)])]
+    return `${JSON.stringify({ namespaces: listed.map(jsonEntry) }, null, 2)}\n`
+  }
+  const roots = shown.filter((ns) => ns.parent === null || byIno.get(ns.parent)?.type !== kind)
+  return tree(
+    roots,
+    byIno,
+    (ns) => line(ns, c),
+    (ns) => details(ns).map((d) => `${c.magenta(nsName(d.type, d.ino))} ${holder(d, c)}`),
+    c,
+  )
+}
+
+/** One namespace for --json: the documented fields first, then the rest of the model. */
+function jsonEntry(ns: DiscoveredNamespace) {
+  const { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, ...rest } = ns
+  return { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, ...rest }
+}
+
+/** Entry point of bin/lsuserns and bin/lspidns. */
+export function runHierarchyTool(name: string, kind: Kind): void {
+  runTool(name, usage(name), (argv) => main(name, kind, argv))
+}
