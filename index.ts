@@ -285,3 +285,17 @@ export function discover(options: DiscoverOptions = {}): NamespaceModel {
 export async function discoverAsync(options: DiscoverOptions = {}): Promise<NamespaceModel> {
   return { namespaces: (await native.discoverAsync(discoverArg(options))) as DiscoveredNamespace[] }
 }
+
+export {
+  buildGraph,
+  renderHtml,
+  renderPng,
+  renderSvg,
+  toDot,
+  type GraphEdge,
+  type GraphNode,
+  type GraphNodeKind,
+  type GraphOptions,
+  type NamespaceGraph,
+  type PngOptions,
+} from './cli/graph.js'

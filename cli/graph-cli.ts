@@ -1,0 +1,151 @@
+// graphns: a picture of the user and PID namespace hierarchies, as SVG, PNG,
+// a self-contained HTML page or DOT, drawn in-process (no Graphviz install).
+import { spawn } from 'node:child_process'
+import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
+import { delimiter, extname, join } from 'node:path'
+
+import { discover, type NstypeName } from '../index.js'
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, notRootNote, parseOptions, version } from './common.js'
+import { buildGraph, loadGraphviz, renderPng, renderSvg, toDot } from './graph.js'
+import { htmlPage } from './graph-page.js'
+
+const NAME = 'graphns'
+const FORMATS = ['svg', 'png', 'html', 'dot'] as const
+type Format = (typeof FORMATS)[number]
+const ALL_TYPES: NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
+
+const USAGE = `Usage: ${NAME} [-d] [-o FILE] [--format svg|png|html|dot] [--open]\n`
+
+const HELP = `${USAGE}
+Draw the user and PID namespace hierarchies of this machine: a node for each
+namespace, including those no process is in any more (hidden ancestors, and
+namespaces kept only by an open file descriptor or a bind mount, each drawn
+in its own style), parent-to-child edges, and a dashed edge from each PID
+namespace to the user namespace that owns it. Graphviz runs inside the tool
+(WebAssembly); nothing else needs installing. Run as root to see all.
+
+  -d, --details         under each user namespace, list the namespaces of other types it owns
+  -o, --output=FILE     write to FILE; its extension (.svg, .png, .html, .dot) gives the format
+      --format=FORMAT   svg (the default), png, html (a page with pan, zoom and search) or dot
+      --open            write the HTML page to a temporary file and open it with xdg-open
+                        where there is one; print the file's path
+  -h, --help            show this help and exit
+  -V, --version         show the version and exit
+
+Set LINUXNS_REL_TIMING=1 to print the time of each phase to stderr.
+
+Exit status: 0 on success, 1 on failure, 2 on bad usage.
+`
+
+const OPTIONS = {
+  details: { type: 'boolean', short: 'd' },
+  output: { type: 'string', short: 'o' },
+  format: { type: 'string' },
+  open: { type: 'boolean' },
+} as const
+
+function isFormat(text: string): text is Format {
+  return (FORMATS as readonly string[]).includes(text)
+}
+
+function chooseFormat(format: string | undefined, output: string | undefined): Format {
+  if (format !== undefined) {
+    if (!isFormat(format)) throw new UsageError(`--format must be svg, png, html or dot, not '${format}'`)
+    return format
+  }
+  if (output === undefined) return 'svg'
+  const ext = extname(output).slice(1).toLowerCase()
+  if (isFormat(ext)) return ext
+  throw new UsageError(`cannot tell the format from '${output}': name it .svg, .png, .html or .dot, or give --format`)
+}
+
+/** The path of `command` on PATH, if it is there. */
+function onPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue
+    try {
+      accessSync(join(dir, command), constants.X_OK)
+      return join(dir, command)
+    } catch {}
+  }
+  return undefined
+}
+
+function timer(): (phase: string) => void {
+  const on = process.env.LINUXNS_REL_TIMING === '1'
+  let last = performance.now()
+  return (phase) => {
+    const now = performance.now()
+    if (on) process.stderr.write(`${NAME}: timing: ${phase} ${(now - last).toFixed(0)} ms\n`)
+    last = now
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const values = parseOptions(argv, OPTIONS)
+  if (values.help) return void process.stdout.write(HELP)
+  if (values.version) return void process.stdout.write(`${NAME} (linuxns-rel) ${version()}\n`)
+  if (values.json) throw new UsageError('--json is not an option of graphns (lsuserns --json gives the model)')
+  if (values.color !== undefined || values.c) throw new UsageError('--color is not an option of graphns')
+  if (values.open && (values.output !== undefined || values.format !== undefined)) {
+    throw new UsageError('--open writes its own HTML file: leave out -o and --format')
+  }
+  if (values.output === '') throw new UsageError('-o needs a file name')
+  const format = values.open ? 'html' : chooseFormat(values.format, values.output)
+  if (format === 'png' && values.output === undefined && process.stdout.isTTY) {
+    throw new UsageError('will not write PNG to a terminal: give -o FILE.png or redirect stdout')
+  }
+
+  const lap = timer()
+  const options = { details: values.details === true }
+  const model = discover({ types: options.details ? ALL_TYPES : ['user', 'pid'] })
+  notRootNote(NAME)
+  lap(`discover (${model.namespaces.length} namespaces)`)
+  const graph = buildGraph(model, options)
+  let output: string | Buffer = toDot(graph, options)
+  lap(`graph (${graph.nodes.length} nodes, ${graph.edges.length} edges)`)
+  if (format !== 'dot') {
+    await loadGraphviz()
+    lap('load graphviz')
+    const svg = await renderSvg(output)
+    lap('layout')
+    output = format === 'png' ? await renderPng(svg) : format === 'html' ? htmlPage(svg, graph, `Linux namespaces on ${hostname()}`) : svg
+    if (format === 'png' || format === 'html') lap(format)
+  }
+
+  if (values.open) {
+    const file = join(mkdtempSync(join(tmpdir(), 'graphns-')), 'namespaces.html')
+    writeFileSync(file, output)
+    const opener = onPath('xdg-open')
+    if (opener !== undefined) spawn(opener, [file], { detached: true, stdio: 'ignore' }).unref()
+    process.stdout.write(`${file}\n`)
+  } else if (values.output !== undefined) {
+    writeFileSync(values.output, output)
+  } else {
+    await new Promise<void>((resolve, reject) => process.stdout.write(output, (err) => (err ? reject(err) : resolve())))
+  }
+  lap('write')
+}
+
+/** Entry point of bin/graphns. */
+export function runGraphTool(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    process.exit(EXIT_OK)
+  })
+  main(process.argv.slice(2)).then(
+    () => {
+      process.exitCode = EXIT_OK
+    },
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        process.stderr.write(`${NAME}: ${err.message}\n${USAGE}Try '${NAME} --help' for more.\n`)
+        process.exitCode = EXIT_USAGE
+      } else {
+        process.stderr.write(`${NAME}: ${(err as Error).message ?? String(err)}\n`)
+        process.exitCode = EXIT_FAILURE
+      }
+    },
+  )
+}
