@@ -3,6 +3,7 @@
  * nsfs ioctls (owning user namespace, parent, owner uid, type).
  */
 import { closeSync } from 'node:fs'
+import os from 'node:os'
 
 type Binding = typeof import('./binding.js')
 
@@ -198,8 +199,14 @@ export function nstypeStr(nstype: number): NstypeName {
   return name
 }
 
-/** How a namespace was found. */
-export type NamespaceSource = 'process' | 'task' | 'fd' | 'bind-mount' | 'hierarchy'
+/**
+ * How a namespace was found. `'pending'`: only as a process's
+ * `pid_for_children` or `time_for_children`, with no process in it yet
+ * (`unshare --pid` or `--time` without a fork). `'mount-list'`: a mount
+ * namespace only the kernel's list of them shows (Linux 6.12). Either is
+ * given only where no process, thread, descriptor or bind mount showed it.
+ */
+export type NamespaceSource = 'process' | 'task' | 'fd' | 'bind-mount' | 'hierarchy' | 'pending' | 'mount-list'
 
 /** One namespace found by {@link discover}: plain data, ready for JSON. */
 export interface DiscoveredNamespace {
@@ -208,6 +215,11 @@ export interface DiscoveredNamespace {
   ino: number
   /** The nsfs device number. */
   dev: number
+  /**
+   * The namespace's unique id (`NS_GET_ID`, Linux 6.18) as a decimal string
+   * (`BigInt(id)` gives the number), as {@link getNsId} gives it; null on older kernels.
+   */
+  id: string | null
   /** The parent (user and PID namespaces); null at the top of what the caller may see. */
   parent: number | null
   /** The found namespaces whose parent this is, by inode. */
@@ -299,3 +311,187 @@ export {
   type NamespaceGraph,
   type PngOptions,
 } from './cli/graph.js'
+
+// Namespace ids, pid translation, mount namespaces, file handles, pidfds
+// (Linux 6.11 to 6.18). Each throws an Error with code 'ENOTSUP', naming the
+// release it needs, where the running kernel lacks what it uses; see
+// kernelFeatures().
+
+/** Which of the newer kernel interfaces the running kernel has. */
+export interface KernelFeatures {
+  /** `NS_GET_ID` (Linux 6.18): {@link getNsId}, and the ids in {@link nsStat} and {@link discover}. */
+  nsId: boolean
+  /** `NS_GET_{PID,TGID}_{FROM,IN}_PIDNS` (6.11): {@link pidFromPidns} and the like. */
+  pidTranslation: boolean
+  /** `NS_GET_MNTNS_ID` (6.11): {@link getMntnsId}. */
+  mntnsId: boolean
+  /** `NS_MNT_GET_INFO/NEXT/PREV` (6.12): {@link listMountNamespaces}, and discover()'s 'mount-list'. */
+  mntnsList: boolean
+  /** nsfs file handles (6.18): {@link nsFileHandle}, {@link openNsFileHandle}. */
+  nsFileHandle: boolean
+  /** `PIDFD_GET_<TYPE>_NAMESPACE` (6.11): {@link openProcessNamespace} goes through a pidfd (else /proc). */
+  pidfdNamespace: boolean
+  /** The kernel release, as `uname -r` gives it. */
+  release: string
+}
+
+let features: Readonly<KernelFeatures> | undefined
+
+/** Which of the newer interfaces work on the running kernel: probed once, then cached. */
+export function kernelFeatures(): Readonly<KernelFeatures> {
+  features ??= Object.freeze({ ...native.kernelFeatures() })
+  return features
+}
+
+function pidArg(pid: unknown, name = 'pid'): number {
+  if (typeof pid !== 'number') {
+    throw invalidArgType(`The "${name}" argument must be of type number. Received ${describe(pid)}`)
+  }
+  if (!Number.isInteger(pid) || pid < 1 || pid > INT32_MAX) {
+    throw Object.assign(
+      new RangeError(`The value of "${name}" is out of range. It must be an integer >= 1 && <= ${INT32_MAX}. Received ${pid}`),
+      { code: 'ERR_OUT_OF_RANGE' },
+    )
+  }
+  return pid
+}
+
+/**
+ * The namespace's unique 64-bit id (`NS_GET_ID`, Linux 6.18): never reused
+ * while the system runs, unlike inode numbers. Not in creation order.
+ */
+export function getNsId(ref: NamespaceRef): bigint {
+  return BigInt(native.getNsId(nsArg(ref)))
+}
+
+/** What {@link nsStat} says of a namespace. */
+export interface NamespaceStat {
+  type: NstypeName
+  /** The inode number, as in `type:[inode]`. */
+  ino: number
+  /** The nsfs device number. */
+  dev: number
+  /** The unique id, as {@link getNsId} gives it; null where the kernel has no `NS_GET_ID` (before 6.18). */
+  id: bigint | null
+}
+
+/** The type, inode, device and (where the kernel has it) unique id of a namespace, from one descriptor. */
+export function nsStat(ref: NamespaceRef): NamespaceStat {
+  const st = native.nsStat(nsArg(ref))
+  return { type: st.type as NstypeName, ino: st.ino, dev: st.dev, id: st.id === null || st.id === undefined ? null : BigInt(st.id) }
+}
+
+const translations = ['pidFromPidns', 'tgidFromPidns', 'pidInPidns', 'tgidInPidns'] as const
+
+function translate(which: number, pidns: NamespaceRef, pid: number): number {
+  return native.translatePid(nsArg(pidns), pidArg(pid), which)
+}
+
+/**
+ * The caller's number for the process that is `pid` inside the PID namespace
+ * `pidnsRef` (`NS_GET_PID_FROM_PIDNS`, Linux 6.11).
+ *
+ * @throws ESRCH where no such process is visible to the caller; EINVAL where `pidnsRef` is no PID namespace.
+ */
+export function pidFromPidns(pidnsRef: NamespaceRef, pid: number): number {
+  return translate(translations.indexOf('pidFromPidns'), pidnsRef, pid)
+}
+
+/** {@link pidFromPidns} for thread-group ids (`NS_GET_TGID_FROM_PIDNS`). */
+export function tgidFromPidns(pidnsRef: NamespaceRef, pid: number): number {
+  return translate(translations.indexOf('tgidFromPidns'), pidnsRef, pid)
+}
+
+/**
+ * The number inside the PID namespace `pidnsRef` of the process that is
+ * `pid` to the caller (`NS_GET_PID_IN_PIDNS`, Linux 6.11).
+ *
+ * @throws ESRCH where the process is not in that namespace (or below it).
+ */
+export function pidInPidns(pidnsRef: NamespaceRef, pid: number): number {
+  return translate(translations.indexOf('pidInPidns'), pidnsRef, pid)
+}
+
+/** {@link pidInPidns} for thread-group ids (`NS_GET_TGID_IN_PIDNS`). */
+export function tgidInPidns(pidnsRef: NamespaceRef, pid: number): number {
+  return translate(translations.indexOf('tgidInPidns'), pidnsRef, pid)
+}
+
+/**
+ * The 64-bit id of a mount namespace (`NS_GET_MNTNS_ID`, Linux 6.11), as
+ * `statmount(2)` and `listmount(2)` know it.
+ *
+ * @throws EINVAL for other namespace types.
+ */
+export function getMntnsId(ref: NamespaceRef): bigint {
+  return BigInt(native.getMntnsId(nsArg(ref)))
+}
+
+/** One mount namespace of {@link listMountNamespaces}. */
+export interface MountNamespaceInfo {
+  /** Its mount namespace id, as {@link getMntnsId} gives it. */
+  id: bigint
+  /** Its inode number, as in `mnt:[inode]`. */
+  ino: number
+  /** How many mounts it has. */
+  mounts: number
+}
+
+/**
+ * Every mount namespace on the system (`NS_MNT_GET_INFO/NEXT/PREV`, Linux
+ * 6.12), also those no process is in, in id order. Needs CAP_SYS_ADMIN in
+ * the initial user namespace for any but the caller's own.
+ */
+export function listMountNamespaces(): MountNamespaceInfo[] {
+  return native.listMountNamespaces().map((m) => ({ id: BigInt(m.id), ino: m.ino, mounts: m.mounts }))
+}
+
+/** The largest `struct file_handle`: 8 bytes of header and MAX_HANDLE_SZ (128). */
+const MAX_HANDLE = 8 + 128
+
+/**
+ * A file handle of the namespace (`name_to_handle_at`, Linux 6.18): bytes to
+ * keep and give to {@link openNsFileHandle} later, to reopen the namespace
+ * without any path for as long as it lives.
+ */
+export function nsFileHandle(ref: NamespaceRef): Buffer {
+  return native.nsFileHandle(nsArg(ref))
+}
+
+/**
+ * Reopens a namespace from a handle that {@link nsFileHandle} gave
+ * (`open_by_handle_at` with `FD_NSFS_ROOT`, Linux 6.18).
+ *
+ * @throws ESTALE once the namespace is gone (or where the caller may not see it).
+ */
+export function openNsFileHandle(handle: Buffer | Uint8Array): NamespaceFile {
+  if (!(handle instanceof Uint8Array)) {
+    throw invalidArgType(`The handle must be a Buffer or Uint8Array. Received ${describe(handle)}`)
+  }
+  const bytes = Buffer.isBuffer(handle) ? handle : Buffer.from(handle.buffer, handle.byteOffset, handle.byteLength)
+  const size = bytes.length >= 8 ? new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(0, os.endianness() === 'LE') : -1
+  if (bytes.length < 8 || bytes.length > MAX_HANDLE || size !== bytes.length - 8) {
+    throw Object.assign(new TypeError('The handle is not one that nsFileHandle() gave.'), { code: 'ERR_INVALID_ARG_VALUE' })
+  }
+  return new NamespaceFile(native.openNsFileHandle(bytes))
+}
+
+/**
+ * Opens the namespace of type `type` of process `pid`. Race-free through a
+ * pidfd (`PIDFD_GET_<TYPE>_NAMESPACE`, Linux 6.11) where the kernel has it:
+ * the pid cannot come to name another process meanwhile. Else (and for
+ * cgroup, which the kernel does not hand out through a pidfd) through
+ * `/proc/PID/ns/TYPE`, checked afterwards against a pidfd where there is one.
+ *
+ * @throws ESRCH where there is no such process; EACCES where the caller may not inspect it.
+ */
+export function openProcessNamespace(pid: number, type: NstypeName): NamespaceFile {
+  pidArg(pid)
+  if (typeof type !== 'string' || ![...nstypeNames.values()].includes(type)) {
+    throw Object.assign(
+      new TypeError(`The type must be one of ${[...nstypeNames.values()].join(', ')}. Received ${describe(type)}`),
+      { code: 'ERR_INVALID_ARG_VALUE' },
+    )
+  }
+  return new NamespaceFile(native.openProcessNamespace(pid, type))
+}

@@ -4,8 +4,14 @@ import test, { type ExecutionContext } from 'ava'
 import { spawn } from 'node:child_process'
 import { statSync } from 'node:fs'
 
-import { type DiscoveredNamespace, type DiscoverOptions, discover, discoverAsync } from '../index.js'
-import { isRoot } from './helpers/procs.js'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+import { type DiscoveredNamespace, type DiscoverOptions, discover, discoverAsync, getNsId, kernelFeatures } from '../index.js'
+import { isRoot, nsInode, startSleeper, stop, stopAll } from './helpers/procs.js'
 import { type Zoo, type ZooNamespace, buildZoo, processName, representative, scanProc, userName } from './helpers/zoo.js'
 
 let zoo: Zoo
@@ -16,6 +22,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   await zoo?.remove()
+  await stopAll()
 })
 
 const rootTest = isRoot ? test : test.skip
@@ -269,5 +276,88 @@ test('discovery runs many times while processes come and go: no error, and a con
     const started = await load.stop()
     t.log(`${started} short-lived processes ran meanwhile`)
     t.true(started > 0)
+  }
+})
+
+const features = kernelFeatures()
+const ALL_TYPES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'] as const
+
+/** A path to a zoo namespace other than the one discover() opened it by, or null for hierarchy-only ones. */
+function zooPath(z: ZooNamespace): string | null {
+  if (z.pids.length > 0) return `/proc/${z.pids[0]}/task/${z.pids[0]}/ns/${z.type}`
+  if (z.fdHolder) return `/proc/${z.fdHolder.pid}/fd/${z.fdHolder.fd}`
+  return z.bindMount ?? null
+}
+
+;(features.nsId ? test : test.skip)(
+  `every namespace carries its id, equal to getNsId() of the same namespace${features.nsId ? '' : ` (skipped: NS_GET_ID needs Linux 6.18, this is ${features.release})`}`,
+  async (t) => {
+    const types = ['user', 'pid', 'net', 'uts', 'ipc'] as const
+    for (const { namespaces } of [discover({ types }), await discoverAsync({ types })]) {
+      const found = index(namespaces)
+      for (const z of zoo.namespaces) {
+        const ns = found.get(key(z.type, z.ino))
+        const path = zooPath(z)
+        t.is(typeof ns?.id, 'string', z.label)
+        if (path !== null) t.is(ns?.id, getNsId(path).toString(), z.label)
+      }
+      const ids = namespaces.map((ns) => ns.id)
+      t.true(ids.every((id) => id !== null && /^\d+$/.test(id)))
+      t.is(new Set(ids).size, ids.length, 'distinct namespaces, distinct ids')
+    }
+    // All eight types, ours among them.
+    const found = index(discover({ types: ALL_TYPES }).namespaces)
+    for (const type of ALL_TYPES) {
+      t.is(found.get(key(type, nsInode('self', type)))?.id, getNsId(`/proc/self/ns/${type}`).toString(), type)
+    }
+  },
+)
+
+test.serial('a pending pid_for_children namespace, with no process yet, is found via pending', async (t) => {
+  if (!features.pidfdNamespace) {
+    return t.pass(`skipped: opening an empty pid_for_children needs PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE (Linux 6.11), this is ${features.release}`)
+  }
+  const [pid] = await startSleeper(['unshare', '-Ur', '--pid', 'sleep', 'infinity'])
+  try {
+    // The kernel shows it as an empty link: /proc alone cannot name it.
+    t.throws(() => readlinkSync(`/proc/${pid}/ns/pid_for_children`), { code: 'ENOENT' })
+    const owner = nsInode(pid!, 'user')
+    for (const { namespaces } of [discover({ types: ['pid'] }), await discoverAsync({ types: ALL_TYPES })]) {
+      const pending = namespaces.filter((ns) => ns.type === 'pid' && ns.owner === owner)
+      t.is(pending.length, 1)
+      t.like(pending[0], { via: ['pending'], pids: [], processes: 0, pid: null, parent: nsInode(pid!, 'pid') })
+      t.true(index(namespaces).get(key('pid', nsInode(pid!, 'pid')))?.children.includes(pending[0]!.ino))
+    }
+  } finally {
+    stop(pid!)
+  }
+})
+
+rootTest('a mount namespace with no process, kept only by a bind mount, is found (needs root)', async (t) => {
+  const [pid] = await startSleeper(['unshare', '-m', 'sleep', 'infinity'])
+  const ino = nsInode(pid!, 'mnt')
+  const dir = mkdtempSync(join(tmpdir(), 'linuxns-rel-mnt-'))
+  const file = join(dir, 'mnt')
+  writeFileSync(file, '')
+  execFileSync('mount', ['--bind', `/proc/${pid}/ns/mnt`, file])
+  try {
+    stop(pid!)
+    for (let waited = 0; waited < 5000; waited += 10) {
+      try {
+        readlinkSync(`/proc/${pid}/ns/mnt`)
+      } catch {
+        break
+      }
+      await sleep(10)
+    }
+    const byMount = index(discover({ types: ['mnt'] }).namespaces).get(key('mnt', ino))
+    t.like(byMount, { via: ['bind-mount'], bindMounts: [file], pids: [], processes: 0 })
+    if (!features.mntnsList) return t.log(`the mount-list part skipped: NS_MNT_GET_NEXT needs Linux 6.12, this is ${features.release}`)
+    for (const { namespaces } of [discover({ types: ['mnt'], bindMounts: false }), await discoverAsync({ types: ALL_TYPES, bindMounts: false })]) {
+      t.like(index(namespaces).get(key('mnt', ino)), { via: ['mount-list'], bindMounts: [], pids: [] })
+    }
+  } finally {
+    execFileSync('umount', ['-l', file])
+    rmSync(dir, { recursive: true, force: true })
   }
 })

@@ -207,6 +207,8 @@ pub struct Namespace {
     pub ns_type: String,
     pub ino: f64,
     pub dev: f64,
+    /// The `NS_GET_ID` id as a decimal string (it may exceed 2^53); null before Linux 6.18.
+    pub id: Option<String>,
     pub parent: Option<f64>,
     pub children: Vec<f64>,
     pub owner: Option<f64>,
@@ -256,6 +258,8 @@ fn source_name(source: linuxns_rel::discover::Source) -> String {
         Source::Fd => "fd",
         Source::BindMount => "bind-mount",
         Source::Hierarchy => "hierarchy",
+        Source::Pending => "pending",
+        Source::MountList => "mount-list",
     }
     .to_owned()
 }
@@ -267,6 +271,7 @@ fn js_namespace(ns: linuxns_rel::discover::Namespace) -> Namespace {
         ns_type: ns.ns_type.name().to_owned(),
         ino: num(ns.ino),
         dev: num(ns.dev),
+        id: ns.id.map(|id| id.to_string()),
         parent: ns.parent.map(num),
         children: ns.children.into_iter().map(num).collect(),
         owner: ns.owner.map(num),
@@ -346,4 +351,182 @@ pub fn discover_async(options: Option<DiscoverOptions>) -> Result<AsyncTask<Disc
         options: core_options(options)?,
         failure: None,
     }))
+}
+
+// Namespace ids, pid translation, mount namespaces, file handles and pidfds.
+// 64-bit ids cross as decimal strings (index.ts makes bigints of them), so
+// that the addon needs no Node-API BigInt support.
+
+use linuxns_rel::Feature;
+
+/// Throws an `ENOTSUP` error naming the kernel release `feature` needs,
+/// unless the running kernel has it.
+fn gate(env: &Env, feature: Feature, api: &str) -> Result<()> {
+    if feature.available() {
+        return Ok(());
+    }
+    let release = &linuxns_rel::kernel_features().release;
+    let message = format!(
+        "ENOTSUP: {api}() needs Linux {} or later ({}); this kernel is {release}",
+        feature.since(),
+        feature.interface(),
+    );
+    let mut obj = env.create_error(Error::new(Status::GenericFailure, message))?;
+    obj.set_named_property("code", "ENOTSUP")?;
+    obj.set_named_property("errno", -EOPNOTSUPP)?;
+    obj.set_named_property("syscall", feature.syscall().name())?;
+    env.throw(obj)?;
+    Err(Error::from_status(Status::PendingException))
+}
+
+/// `EOPNOTSUPP` (= `ENOTSUP`) on Linux, on every architecture the package builds for.
+const EOPNOTSUPP: i32 = 95;
+
+/// Calls `f` with the namespace a JS fd or path names.
+fn by_ref<T>(
+    env: &Env,
+    ns: &Either<i32, String>,
+    f: impl FnOnce(NsRef<'_>) -> linuxns_rel::Result<T>,
+) -> Result<T> {
+    let r = match ns {
+        Either::A(fd) => f(NsRef::Fd(*fd)),
+        Either::B(path) => f(NsRef::from(path.as_str())),
+    };
+    r.map_err(|e| throw_sys_error(env, e))
+}
+
+/// The namespace's unique id (`NS_GET_ID`), as a decimal string.
+#[napi(catch_unwind)]
+pub fn get_ns_id(env: Env, ns: Either<i32, String>) -> Result<String> {
+    gate(&env, Feature::NsId, "getNsId")?;
+    by_ref(&env, &ns, |r| linuxns_rel::get_ns_id(r)).map(|id| id.to_string())
+}
+
+/// What `nsStat()` gives, with the id as a decimal string.
+#[napi(object, use_nullable = true)]
+pub struct NsStat {
+    #[napi(js_name = "type")]
+    pub ns_type: String,
+    pub ino: f64,
+    pub dev: f64,
+    pub id: Option<String>,
+}
+
+/// Type, inode, device and id of a namespace.
+#[napi(catch_unwind)]
+pub fn ns_stat(env: Env, ns: Either<i32, String>) -> Result<NsStat> {
+    let st = by_ref(&env, &ns, |r| linuxns_rel::ns_stat(r))?;
+    Ok(NsStat {
+        ns_type: st.ns_type.name().to_owned(),
+        ino: st.ino as f64,
+        dev: st.dev as f64,
+        id: st.id.map(|id| id.to_string()),
+    })
+}
+
+/// Pid translation: `which` is 0 pidFromPidns, 1 tgidFromPidns, 2 pidInPidns, 3 tgidInPidns.
+#[napi(catch_unwind)]
+pub fn translate_pid(env: Env, ns: Either<i32, String>, pid: i32, which: u32) -> Result<i32> {
+    type Translate = fn(NsRef<'_>, i32) -> linuxns_rel::Result<i32>;
+    let (name, call): (&str, Translate) = match which {
+        0 => ("pidFromPidns", |r, pid| linuxns_rel::pid_from_pidns(r, pid)),
+        1 => ("tgidFromPidns", |r, pid| {
+            linuxns_rel::tgid_from_pidns(r, pid)
+        }),
+        2 => ("pidInPidns", |r, pid| linuxns_rel::pid_in_pidns(r, pid)),
+        3 => ("tgidInPidns", |r, pid| linuxns_rel::tgid_in_pidns(r, pid)),
+        _ => return Err(Error::new(Status::InvalidArg, "unknown pid translation")),
+    };
+    gate(&env, Feature::PidTranslation, name)?;
+    by_ref(&env, &ns, |r| call(r, pid))
+}
+
+/// A mount namespace's id (`NS_GET_MNTNS_ID`), as a decimal string.
+#[napi(catch_unwind)]
+pub fn get_mntns_id(env: Env, ns: Either<i32, String>) -> Result<String> {
+    gate(&env, Feature::MntnsId, "getMntnsId")?;
+    by_ref(&env, &ns, |r| linuxns_rel::get_mntns_id(r)).map(|id| id.to_string())
+}
+
+/// One mount namespace of `listMountNamespaces()`, with the id as a decimal string.
+#[napi(object)]
+pub struct MountNamespace {
+    pub id: String,
+    pub ino: f64,
+    pub mounts: u32,
+}
+
+/// Every mount namespace the kernel lists (`NS_MNT_GET_INFO` / `NEXT` / `PREV`), in id order.
+#[napi(catch_unwind)]
+pub fn list_mount_namespaces(env: Env) -> Result<Vec<MountNamespace>> {
+    gate(&env, Feature::MntnsList, "listMountNamespaces")?;
+    let list = linuxns_rel::list_mount_namespaces().map_err(|e| throw_sys_error(&env, e))?;
+    Ok(list
+        .into_iter()
+        .map(|m| MountNamespace {
+            id: m.id.to_string(),
+            ino: m.ino as f64,
+            mounts: m.mounts,
+        })
+        .collect())
+}
+
+/// A file handle of the namespace (`name_to_handle_at`), as the bytes of a `struct file_handle`.
+#[napi(catch_unwind)]
+pub fn ns_file_handle(env: Env, ns: Either<i32, String>) -> Result<Buffer> {
+    gate(&env, Feature::NsFileHandle, "nsFileHandle")?;
+    by_ref(&env, &ns, |r| linuxns_rel::ns_file_handle(r)).map(Buffer::from)
+}
+
+/// A new descriptor, owned by the caller, of the namespace a handle names (`open_by_handle_at`).
+#[napi(catch_unwind)]
+pub fn open_ns_file_handle(env: Env, handle: Buffer) -> Result<i32> {
+    gate(&env, Feature::NsFileHandle, "openNsFileHandle")?;
+    linuxns_rel::open_ns_file_handle(&handle)
+        .map(raw_fd)
+        .map_err(|e| throw_sys_error(&env, e))
+}
+
+/// A new descriptor, owned by the caller, of a process's namespace, through a pidfd where possible.
+#[napi(catch_unwind)]
+pub fn open_process_namespace(env: Env, pid: i32, ns_type: String) -> Result<i32> {
+    let t = linuxns_rel::NsType::ALL
+        .into_iter()
+        .find(|t| t.name() == ns_type)
+        .ok_or_else(|| {
+            Error::new(
+                Status::InvalidArg,
+                format!("unknown namespace type '{ns_type}'"),
+            )
+        })?;
+    linuxns_rel::open_process_namespace(pid, t)
+        .map(raw_fd)
+        .map_err(|e| throw_sys_error(&env, e))
+}
+
+/// Which of the newer interfaces the running kernel has.
+#[napi(object)]
+pub struct KernelFeatures {
+    pub ns_id: bool,
+    pub pid_translation: bool,
+    pub mntns_id: bool,
+    pub mntns_list: bool,
+    pub ns_file_handle: bool,
+    pub pidfd_namespace: bool,
+    pub release: String,
+}
+
+/// The running kernel's features, probed once.
+#[napi(catch_unwind)]
+pub fn kernel_features() -> KernelFeatures {
+    let f = linuxns_rel::kernel_features();
+    KernelFeatures {
+        ns_id: f.ns_id,
+        pid_translation: f.pid_translation,
+        mntns_id: f.mntns_id,
+        mntns_list: f.mntns_list,
+        ns_file_handle: f.ns_file_handle,
+        pidfd_namespace: f.pidfd_namespace,
+        release: f.release.clone(),
+    }
 }

@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::CStr;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,11 +27,15 @@ use nix::fcntl::{open, openat, AtFlags, OFlag};
 use nix::sys::stat::{fstat, fstatat, stat, Mode};
 use nix::unistd::{Uid, User};
 
+use crate::features::Feature;
+use crate::ids::ns_id;
+use crate::pidfd::open_namespace_of;
 use crate::procfs::{
     argv0_name, list_numbers, nsfs_mounts, parse_ns_link, parse_stat, read_head, readlinkat, CPath,
 };
 use crate::{
-    get_nstype, get_owner_uid, get_parentns, get_userns, open_ns, Error, NsType, Result, Syscall,
+    get_nstype, get_owner_uid, get_parentns, get_userns, mount_namespaces, open_ns, Error, NsType,
+    Result, Syscall,
 };
 
 /// What to look for and where.
@@ -74,15 +78,25 @@ pub enum Source {
     BindMount,
     /// Only as the parent or owner of another namespace.
     Hierarchy,
+    /// Only as a process's `pid_for_children` or `time_for_children`: a
+    /// namespace its next children will be in, with no process in it yet
+    /// (`unshare --pid` or `--time` without a fork). Given only where no
+    /// process, thread, descriptor or bind mount showed it.
+    Pending,
+    /// Only in the kernel's list of mount namespaces (`NS_MNT_GET_NEXT`,
+    /// Linux 6.12): no process is in it and no source above showed it.
+    MountList,
 }
 
 impl Source {
-    const ALL: [Source; 5] = [
+    const ALL: [Source; 7] = [
         Source::Process,
         Source::Task,
         Source::Fd,
         Source::BindMount,
         Source::Hierarchy,
+        Source::Pending,
+        Source::MountList,
     ];
 
     const fn bit(self) -> u8 {
@@ -114,6 +128,8 @@ pub struct Namespace {
     pub ino: u64,
     /// The nsfs device (`st_dev`).
     pub dev: u64,
+    /// The namespace's unique id (`NS_GET_ID`); `None` before Linux 6.18.
+    pub id: Option<u64>,
     /// The parent namespace (user and PID namespaces only); `None` at the
     /// top of the hierarchy as the caller sees it.
     pub parent: Option<u64>,
@@ -189,6 +205,9 @@ pub fn discover(options: &DiscoverOptions) -> Result<Discovery> {
         found: HashMap::new(),
         mnt_members: HashMap::new(),
         owned_only: HashMap::new(),
+        ids: Feature::NsId.available(),
+        pending: Vec::new(),
+        held: HashMap::new(),
     };
     let seen = par_map(&pids, Reader::new, |r, &pid| scan.process(r, pid));
     for process in seen.into_iter().flatten() {
@@ -197,6 +216,8 @@ pub fn discover(options: &DiscoverOptions) -> Result<Discovery> {
     if options.bind_mounts {
         scan.mounts();
     }
+    scan.pending();
+    scan.mount_list();
     scan.resolve();
     Ok(scan.finish())
 }
@@ -288,6 +309,20 @@ impl Reader {
             .map(|(_, ino)| ino)
     }
 
+    /// The inode of `ns/<type>_for_children` below `dir`; `Ok(None)` where
+    /// the link reads empty (or is gone: a PID namespace that has no
+    /// process yet, as after `unshare --pid` without a fork).
+    fn for_children(&mut self, dir: BorrowedFd<'_>, t: NsType) -> nix::Result<Option<u64>> {
+        let path = self.path.set(format_args!("ns/{t}_for_children"))?;
+        match readlinkat(dir, path, &mut self.buf) {
+            Ok(link) if !link.is_empty() => Ok(parse_ns_link(link)
+                .filter(|(lt, _)| *lt == t)
+                .map(|(_, ino)| ino)),
+            Ok(_) | Err(nix::errno::Errno::ENOENT) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Opens a path below `dir` read-only, as nsfs wants it.
     fn open(&mut self, dir: BorrowedFd<'_>, args: std::fmt::Arguments<'_>) -> Option<OwnedFd> {
         let path = self.path.set(args).ok()?;
@@ -331,6 +366,7 @@ impl Reader {
 struct Entry {
     ns_type: NsType,
     dev: u64,
+    id: Option<u64>,
     parent: Option<u64>,
     owner: Option<u64>,
     owner_uid: Option<u32>,
@@ -347,6 +383,7 @@ impl Entry {
         Entry {
             ns_type,
             dev: 0,
+            id: None,
             parent: None,
             owner: None,
             owner_uid: None,
@@ -390,6 +427,10 @@ struct Seen {
     tasks: Vec<(i32, NsType, u64)>,
     /// Descriptors that refer to a namespace of a wanted type.
     fds: Vec<(FdHolder, NsType, u64)>,
+    /// Its `pid_for_children` / `time_for_children` where that differs from
+    /// its own; no inode where the link reads empty (a PID namespace with
+    /// no process yet).
+    pending: Vec<(NsType, Option<u64>)>,
 }
 
 /// The relations of one namespace, found by a thread of [`Scan::resolve`].
@@ -397,6 +438,7 @@ struct Related {
     ino: u64,
     ns_type: NsType,
     dev: u64,
+    id: Option<u64>,
     parent: Option<u64>,
     owner: Option<u64>,
     owner_uid: Option<u32>,
@@ -417,6 +459,14 @@ struct Scan {
     /// keeps, by inode, with a path to open them: the user namespaces that
     /// own them may have nothing else that keeps them.
     owned_only: HashMap<u64, PathBuf>,
+    /// Whether the kernel has `NS_GET_ID`.
+    ids: bool,
+    /// Processes whose `pid_for_children` or `time_for_children` may be a
+    /// namespace no process is in: pid, type, inode if the link showed one.
+    pending: Vec<(i32, NsType, Option<u64>)>,
+    /// Descriptors of the namespaces found through a pidfd or the mount
+    /// namespace list, which may have no path to open them by.
+    held: HashMap<u64, OwnedFd>,
 }
 
 impl Scan {
@@ -433,9 +483,17 @@ impl Scan {
             mnt: None,
             tasks: Vec::new(),
             fds: Vec::new(),
+            pending: Vec::new(),
         };
         for (&t, slot) in self.types.iter().zip(&mut seen.links) {
             *slot = r.ns_link(dir.as_fd(), format_args!("ns/{t}"), t);
+            if matches!(t, NsType::Pid | NsType::Time) && slot.is_some() {
+                let own = *slot;
+                match r.for_children(dir.as_fd(), t) {
+                    Ok(ino) if ino != own => seen.pending.push((t, ino)),
+                    _ => {}
+                }
+            }
         }
         if self.options.bind_mounts {
             seen.mnt = match self.types.iter().position(|t| *t == NsType::Mnt) {
@@ -531,6 +589,9 @@ impl Scan {
                 members.push(pid);
             }
         }
+        for (t, ino) in seen.pending {
+            self.pending.push((pid, t, ino));
+        }
         for (tid, t, ino) in seen.tasks {
             if let Some(entry) = record(&mut self.found, ino, t, Source::Task) {
                 entry.pids.push(tid);
@@ -574,6 +635,53 @@ impl Scan {
         }
     }
 
+    /// The `pid_for_children` and `time_for_children` namespaces that no
+    /// other source showed with a process in it, opened through a pidfd
+    /// where the kernel has it (an empty `pid_for_children` link cannot be
+    /// opened through /proc), else through /proc.
+    fn pending(&mut self) {
+        let has_process = |e: &Entry| e.via & (Source::Process.bit() | Source::Task.bit()) != 0;
+        for (pid, t, ino) in std::mem::take(&mut self.pending) {
+            if ino.is_some_and(|ino| self.found.get(&ino).is_some_and(has_process)) {
+                continue;
+            }
+            let Ok(fd) = open_namespace_of(pid, t, true) else {
+                continue;
+            };
+            let Ok(st) = fstat(&fd) else { continue };
+            if ino.is_some_and(|ino| ino != st.st_ino)
+                || self.found.get(&st.st_ino).is_some_and(has_process)
+            {
+                continue;
+            }
+            if let Some(entry) = self.found.get(&st.st_ino) {
+                // Found through a descriptor or mount already: that is how.
+                if entry.ns_type == t {
+                    continue;
+                }
+            }
+            if record(&mut self.found, st.st_ino, t, Source::Pending).is_some() {
+                self.held.entry(st.st_ino).or_insert(fd);
+            }
+        }
+    }
+
+    /// The mount namespaces in the kernel's list that nothing else showed.
+    fn mount_list(&mut self) {
+        if !self.types.contains(&NsType::Mnt) || !Feature::MntnsList.available() {
+            return;
+        }
+        let Ok(list) = mount_namespaces() else { return };
+        for (info, fd) in list {
+            if self.found.contains_key(&info.ino) {
+                continue;
+            }
+            if record(&mut self.found, info.ino, NsType::Mnt, Source::MountList).is_some() {
+                self.held.insert(info.ino, fd);
+            }
+        }
+    }
+
     fn mount(&mut self, t: NsType, ino: u64, path: PathBuf) {
         if !self.types.contains(&t) {
             if self.types.contains(&NsType::User) {
@@ -609,6 +717,7 @@ impl Scan {
             });
             if entry.ns_type == rel.ns_type {
                 entry.dev = rel.dev;
+                entry.id = rel.id;
                 entry.parent = rel.parent;
                 entry.owner = rel.owner;
                 entry.owner_uid = rel.owner_uid;
@@ -657,10 +766,16 @@ impl Scan {
                 NsType::User => get_owner_uid(&fd).ok(),
                 _ => None,
             };
+            let id = if self.ids {
+                ns_id(fd.as_raw_fd()).ok()
+            } else {
+                None
+            };
             out.push(Related {
                 ino,
                 ns_type: t,
                 dev,
+                id,
                 parent,
                 owner,
                 owner_uid,
@@ -679,10 +794,15 @@ impl Scan {
             let st = fstat(&fd).ok()?;
             (st.st_ino == ino).then_some((fd, st.st_dev))
         };
-        entry
-            .pids
-            .iter()
-            .find_map(|pid| check(r.open(proc, format_args!("{pid}/ns/{t}"))?))
+        self.held
+            .get(&ino)
+            .and_then(|fd| check(fd.try_clone().ok()?))
+            .or_else(|| {
+                entry
+                    .pids
+                    .iter()
+                    .find_map(|pid| check(r.open(proc, format_args!("{pid}/ns/{t}"))?))
+            })
             .or_else(|| {
                 entry
                     .fd_holders
@@ -732,6 +852,7 @@ impl Scan {
                     ns_type: e.ns_type,
                     ino,
                     dev: e.dev,
+                    id: e.id,
                     parent: e.parent,
                     children: Vec::new(),
                     owner: e.owner,
