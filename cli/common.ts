@@ -4,6 +4,11 @@ import { readFileSync } from 'node:fs'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { Chalk, type ChalkInstance } from 'chalk'
 
+import type { DiscoveredNamespace, NstypeName } from '../index.js'
+
+/** Every namespace type, in the model's order (by name). */
+export const ALL_TYPES: readonly NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
+
 /** Exit status: success, failure, bad usage. */
 export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
@@ -86,4 +91,31 @@ export function notRootNote(name: string): void {
   if (process.geteuid?.() !== 0) {
     process.stderr.write(`${name}: note: not running as root, so namespaces of other users' processes may be missing\n`)
   }
+}
+
+/**
+ * What keeps a namespace: its representative process; where none is in it,
+ * the first open descriptor of another process, else the first bind mount
+ * (`more` counts the others of that kind); else nothing but the kernel's
+ * relations (a hidden ancestor or owner, or another source of `via`).
+ */
+export type Keeper =
+  | { kind: 'process'; pid: number; name: string | null }
+  | { kind: 'fd'; pid: number; fd: number; more: number }
+  | { kind: 'bind-mount'; path: string; more: number }
+  | { kind: 'none' }
+
+export function keeper(ns: DiscoveredNamespace): Keeper {
+  if (ns.pid !== null) return { kind: 'process', pid: ns.pid, name: ns.process }
+  const fd = ns.fdHolders[0]
+  if (fd) return { kind: 'fd', pid: fd.pid, fd: fd.fd, more: ns.fdHolders.length - 1 }
+  const path = ns.bindMounts[0]
+  if (path !== undefined) return { kind: 'bind-mount', path, more: ns.bindMounts.length - 1 }
+  return { kind: 'none' }
+}
+
+/** One namespace for --json: the documented fields first, then the rest of the model. */
+export function jsonEntry(ns: DiscoveredNamespace) {
+  const { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, ...rest } = ns
+  return { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, ...rest }
 }

@@ -2,11 +2,10 @@
 import type { ChalkInstance } from 'chalk'
 
 import { discover, type DiscoveredNamespace, type NstypeName } from '../index.js'
-import { COMMON_HELP, colours, notRootNote, parseOptions, runTool, version } from './common.js'
+import { ALL_TYPES, COMMON_HELP, colours, jsonEntry, keeper, notRootNote, parseOptions, runTool, version } from './common.js'
+import { treeRows } from './tree.js'
 
 type Kind = 'user' | 'pid'
-
-const ALL_TYPES: NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
 
 function usage(name: string): string {
   return `Usage: ${name} [-d] [--json] [--color=WHEN]\n`
@@ -42,18 +41,17 @@ function owner(ns: DiscoveredNamespace | undefined): string {
 
 /** Why a namespace lives: its process, or what holds it when none is in it. */
 function holder(ns: DiscoveredNamespace, c: ChalkInstance): string {
-  if (ns.pid !== null) return `process ${c.green(`"${ns.process}"`)} (${ns.pid})`
-  const fd = ns.fdHolders[0]
-  if (fd) {
-    const more = ns.fdHolders.length > 1 ? ` and ${ns.fdHolders.length - 1} more` : ''
-    return c.yellow(`no process, held by fd ${fd.fd} of pid ${fd.pid}${more}`)
+  const k = keeper(ns)
+  switch (k.kind) {
+    case 'process':
+      return `process ${c.green(`"${k.name}"`)} (${k.pid})`
+    case 'fd':
+      return c.yellow(`no process, held by fd ${k.fd} of pid ${k.pid}${k.more > 0 ? ` and ${k.more} more` : ''}`)
+    case 'bind-mount':
+      return c.yellow(`no process, bind mount ${k.path}${k.more > 0 ? ` and ${k.more} more` : ''}`)
+    case 'none':
+      return c.dim('no process (hidden)')
   }
-  const mount = ns.bindMounts[0]
-  if (mount !== undefined) {
-    const more = ns.bindMounts.length > 1 ? ` and ${ns.bindMounts.length - 1} more` : ''
-    return c.yellow(`no process, bind mount ${mount}${more}`)
-  }
-  return c.dim('no process (hidden)')
 }
 
 function line(ns: DiscoveredNamespace, c: ChalkInstance): string {
@@ -97,14 +95,12 @@ function tree(
   c: ChalkInstance,
 ): string {
   const out: string[] = []
-  const walk = (ns: DiscoveredNamespace, lead: string, branch: string): void => {
-    out.push(`${c.dim(lead + branch)}${text(ns)}`)
-    const childLead = lead + (branch === '' ? '' : branch === '├── ' ? '│   ' : '    ')
-    const children = ns.children.map((ino) => byIno.get(ino)).filter((k) => k !== undefined)
-    for (const detail of details(ns)) out.push(`${c.dim(childLead + (children.length > 0 ? '│ ' : '  '))}${detail}`)
-    children.forEach((child, i) => walk(child, childLead, i === children.length - 1 ? '└── ' : '├── '))
+  const children = (ns: DiscoveredNamespace): DiscoveredNamespace[] =>
+    ns.children.map((ino) => byIno.get(ino)).filter((k) => k !== undefined)
+  for (const row of treeRows(roots, children)) {
+    out.push(`${c.dim(row.prefix)}${text(row.node)}`)
+    for (const detail of details(row.node)) out.push(`${c.dim(row.under + (row.hasChildren ? '│ ' : '  '))}${detail}`)
   }
-  for (const root of roots) walk(root, '', '')
   return out.length > 0 ? `${out.join('\n')}\n` : ''
 }
 
@@ -113,7 +109,7 @@ function main(name: string, kind: Kind, argv: string[]): string {
   if (values.help) return help(name, kind)
   if (values.version) return `${name} (linuxns-rel) ${version()}\n`
   const c = colours(values)
-  const types: NstypeName[] = values.details ? ALL_TYPES : [kind]
+  const types: readonly NstypeName[] = values.details ? ALL_TYPES : [kind]
   const { namespaces } = discover({ types })
   notRootNote(name)
   const byIno = new Map(namespaces.map((ns) => [ns.ino, ns]))
@@ -134,12 +130,6 @@ function main(name: string, kind: Kind, argv: string[]): string {
     (ns) => details(ns).map((d) => `${c.magenta(nsName(d.type, d.ino))} ${holder(d, c)}`),
     c,
   )
-}
-
-/** One namespace for --json: the documented fields first, then the rest of the model. */
-function jsonEntry(ns: DiscoveredNamespace) {
-  const { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, ...rest } = ns
-  return { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, ...rest }
 }
 
 /** Entry point of bin/lsuserns and bin/lspidns. */
