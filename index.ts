@@ -479,9 +479,9 @@ export function openNsFileHandle(handle: Buffer | Uint8Array): NamespaceFile {
 /**
  * Opens the namespace of type `type` of process `pid`. Race-free through a
  * pidfd (`PIDFD_GET_<TYPE>_NAMESPACE`, Linux 6.11) where the kernel has it:
- * the pid cannot come to name another process meanwhile. Else (and for
- * cgroup, which the kernel does not hand out through a pidfd) through
- * `/proc/PID/ns/TYPE`, checked afterwards against a pidfd where there is one.
+ * the pid cannot come to name another process meanwhile. Else (or where the
+ * kernel refuses a type through the pidfd) through `/proc/PID/ns/TYPE`,
+ * checked afterwards against a pidfd where there is one.
  *
  * @throws ESRCH where there is no such process; EACCES where the caller may not inspect it.
  */

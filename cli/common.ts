@@ -63,19 +63,21 @@ export function version(): string {
 }
 
 /**
- * Runs a tool's main function with Unix conventions: its text to stdout,
- * messages to stderr prefixed with the tool's name, exit status 0, 1 or 2.
+ * Runs a tool's main function with Unix conventions: what it returns to
+ * stdout, messages to stderr prefixed with the tool's name, exit status 0, 1
+ * or 2. `main` may be async.
  */
-export function runTool(name: string, usage: string, main: (argv: string[]) => string): void {
+export function runTool(
+  name: string,
+  usage: string,
+  main: (argv: string[]) => string | Buffer | Promise<string | Buffer>,
+): void {
   // A reader that stops early (`| head`) is no failure.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err
     process.exit(EXIT_OK)
   })
-  try {
-    process.stdout.write(main(process.argv.slice(2)))
-    process.exitCode = EXIT_OK
-  } catch (err) {
+  const fail = (err: unknown): void => {
     if (err instanceof UsageError) {
       process.stderr.write(`${name}: ${err.message}\n${usage}Try '${name} --help' for more.\n`)
       process.exitCode = EXIT_USAGE
@@ -83,6 +85,17 @@ export function runTool(name: string, usage: string, main: (argv: string[]) => s
       process.stderr.write(`${name}: ${(err as Error).message ?? String(err)}\n`)
       process.exitCode = EXIT_FAILURE
     }
+  }
+  const done = (output: string | Buffer): void => {
+    process.stdout.write(output)
+    process.exitCode = EXIT_OK
+  }
+  try {
+    const output = main(process.argv.slice(2))
+    if (typeof output === 'string' || Buffer.isBuffer(output)) done(output)
+    else output.then(done, fail)
+  } catch (err) {
+    fail(err)
   }
 }
 

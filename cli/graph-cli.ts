@@ -5,15 +5,14 @@ import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { delimiter, extname, join } from 'node:path'
 
-import { discover, type NstypeName } from '../index.js'
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, notRootNote, parseOptions, version } from './common.js'
+import { discover } from '../index.js'
+import { ALL_TYPES, UsageError, notRootNote, parseOptions, runTool, version } from './common.js'
 import { buildGraph, loadGraphviz, renderPng, renderSvg, toDot } from './graph.js'
 import { htmlPage } from './graph-page.js'
 
 const NAME = 'graphns'
 const FORMATS = ['svg', 'png', 'html', 'dot'] as const
 type Format = (typeof FORMATS)[number]
-const ALL_TYPES: NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
 
 const USAGE = `Usage: ${NAME} [-d] [-o FILE] [--format svg|png|html|dot] [--open]\n`
 
@@ -82,10 +81,10 @@ function timer(): (phase: string) => void {
   }
 }
 
-async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<string | Buffer> {
   const values = parseOptions(argv, OPTIONS)
-  if (values.help) return void process.stdout.write(HELP)
-  if (values.version) return void process.stdout.write(`${NAME} (linuxns-rel) ${version()}\n`)
+  if (values.help) return HELP
+  if (values.version) return `${NAME} (linuxns-rel) ${version()}\n`
   if (values.json) throw new UsageError('--json is not an option of graphns (lsuserns --json gives the model)')
   if (values.color !== undefined || values.c) throw new UsageError('--color is not an option of graphns')
   if (values.open && (values.output !== undefined || values.format !== undefined)) {
@@ -114,38 +113,23 @@ async function main(argv: string[]): Promise<void> {
     if (format === 'png' || format === 'html') lap(format)
   }
 
+  let stdout: string | Buffer = ''
   if (values.open) {
     const file = join(mkdtempSync(join(tmpdir(), 'graphns-')), 'namespaces.html')
     writeFileSync(file, output)
     const opener = onPath('xdg-open')
     if (opener !== undefined) spawn(opener, [file], { detached: true, stdio: 'ignore' }).unref()
-    process.stdout.write(`${file}\n`)
+    stdout = `${file}\n`
   } else if (values.output !== undefined) {
     writeFileSync(values.output, output)
   } else {
-    await new Promise<void>((resolve, reject) => process.stdout.write(output, (err) => (err ? reject(err) : resolve())))
+    stdout = output
   }
   lap('write')
+  return stdout
 }
 
 /** Entry point of bin/graphns. */
 export function runGraphTool(): void {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err
-    process.exit(EXIT_OK)
-  })
-  main(process.argv.slice(2)).then(
-    () => {
-      process.exitCode = EXIT_OK
-    },
-    (err: unknown) => {
-      if (err instanceof UsageError) {
-        process.stderr.write(`${NAME}: ${err.message}\n${USAGE}Try '${NAME} --help' for more.\n`)
-        process.exitCode = EXIT_USAGE
-      } else {
-        process.stderr.write(`${NAME}: ${(err as Error).message ?? String(err)}\n`)
-        process.exitCode = EXIT_FAILURE
-      }
-    },
-  )
+  runTool(NAME, USAGE, main)
 }
