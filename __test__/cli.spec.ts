@@ -1,10 +1,9 @@
 // bin/lsuserns and bin/lspidns, run as child processes, against the zoo's ground truth.
 import test, { type ExecutionContext } from 'ava'
-import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-import { OTHER_UID, asUid, isRoot, nsInode } from './helpers/procs.js'
+import { OTHER_UID, type Run, asUid, isRoot, nsInode, runPiped } from './helpers/procs.js'
 import { type Zoo, type ZooNamespace, buildZoo, processName, representative, scanProc, userName } from './helpers/zoo.js'
 
 const bin = (name: string): string => fileURLToPath(new URL(`../bin/${name}`, import.meta.url))
@@ -22,25 +21,9 @@ test.after.always(async () => {
 
 const rootTest = isRoot ? test : test.skip
 
-interface Run {
-  status: number | null
-  stdout: string
-  stderr: string
-}
-
 /** Runs a tool with stdout and stderr piped; `prefix` runs it through another command (setpriv). */
 function run(tool: string, args: string[], env: Record<string, string | undefined> = {}, prefix: string[] = []): Promise<Run> {
-  const argv = [...prefix, process.execPath, bin(tool), ...args]
-  const childEnv: Record<string, string | undefined> = { ...process.env, FORCE_COLOR: undefined, NO_COLOR: undefined, ...env }
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv as NodeJS.ProcessEnv })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    child.once('error', reject)
-    child.once('close', (status) => resolve({ status, stdout, stderr }))
-  })
+  return runPiped([...prefix, process.execPath, bin(tool), ...args], env)
 }
 
 interface Node {

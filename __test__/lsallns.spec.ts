@@ -1,14 +1,14 @@
 // bin/lsallns, run as a child process, against the zoo's ground truth, a few
 // namespaces of the flat types built here, and util-linux lsns.
 import test, { type ExecutionContext } from 'ava'
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
-import { OTHER_UID, asUid, effectiveUid, isRoot, nsInode, startSleeper, stop } from './helpers/procs.js'
+import { OTHER_UID, type Run, asUid, effectiveUid, isRoot, nsInode, runPiped, startSleeper, stop } from './helpers/procs.js'
 import { type Zoo, buildZoo, processName, representative, scanProc, userName } from './helpers/zoo.js'
 
 const bin = fileURLToPath(new URL('../bin/lsallns', import.meta.url))
@@ -157,29 +157,9 @@ test.after.always(async () => {
 
 const rootTest = isRoot ? test : test.skip
 
-interface Run {
-  status: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Runs a command with stdout and stderr piped. */
-function exec(argv: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  const childEnv: Record<string, string | undefined> = { ...process.env, FORCE_COLOR: undefined, NO_COLOR: undefined, ...env }
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv as NodeJS.ProcessEnv })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    child.once('error', reject)
-    child.once('close', (status) => resolve({ status, stdout, stderr }))
-  })
-}
-
 /** Runs lsallns; `prefix` runs it through another command (setpriv). */
 function run(args: string[], env: Record<string, string | undefined> = {}, prefix: string[] = []): Promise<Run> {
-  return exec([...prefix, process.execPath, bin, ...args], env)
+  return runPiped([...prefix, process.execPath, bin, ...args], env)
 }
 
 const COLUMNS = ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'ID', 'VIA', 'COMMAND'] as const
@@ -480,7 +460,7 @@ test('--json: the lsuserns schema for every type, plus id; exact fields for the 
 
 /** `type:ns` of every namespace lsns lists, and each one's lowest pid. */
 async function lsnsList(t: ExecutionContext): Promise<Map<string, number>> {
-  const r = await exec(['lsns', '--json', '--output', 'NS,TYPE,NPROCS,PID'])
+  const r = await runPiped(['lsns', '--json', '--output', 'NS,TYPE,NPROCS,PID'])
   t.is(r.status, 0, r.stderr)
   const { namespaces } = JSON.parse(r.stdout) as { namespaces: { ns: number; type: string; nprocs: number; pid: number }[] }
   return new Map(namespaces.map((ns) => [`${ns.type}:${ns.ns}`, ns.pid]))

@@ -2,47 +2,19 @@
 // discover() against a bare readlink scan, on scenes of N processes in M
 // user namespaces (default 2000/500 and 10000/2000). Prints medians and
 // ratios; asserts nothing about time. Ends only the processes it started.
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { discover } from '../index.js'
-import { startScene } from './scene.js'
+import { ROUNDS, scenesFromArgs, startScene, timeCommand, timeInProcess } from './scene.js'
 
-const ROUNDS = 5
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
 
-function median(samples: number[]): number {
-  return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!
-}
 
-/** Median wall time in ms of running `argv` as a whole process, output discarded. */
-function timeCommand(argv: string[]): number {
-  const samples: number[] = []
-  for (let round = 0; round < ROUNDS; round++) {
-    const start = process.hrtime.bigint()
-    const run = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' })
-    if (run.status !== 0) throw new Error(`${argv.join(' ')} exited with ${run.status ?? run.signal}`)
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6)
-  }
-  return median(samples)
-}
 
-function timeInProcess(call: () => unknown): number {
-  const samples: number[] = []
-  for (let round = 0; round < ROUNDS; round++) {
-    const start = process.hrtime.bigint()
-    call()
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6)
-  }
-  return median(samples)
-}
 
-const scenes = (process.argv.length > 2 ? process.argv.slice(2) : ['2000/500', '10000/2000']).map((s) => {
-  const [n, m] = s.split('/').map(Number)
-  if (!n || !m) throw new Error(`a scene is N/M, for example 2000/500; not ${s}`)
-  return [n, m] as const
-})
+const scenes = scenesFromArgs(['2000/500', '10000/2000'])
 
 if (process.geteuid?.() !== 0) console.log('note: not root; lsns and discover() see only your own processes')
 execFileSync('cargo', ['build', '--quiet', '--release', '-p', 'linuxns-rel', '--example', 'readlink_scan'], {

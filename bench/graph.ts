@@ -9,21 +9,13 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { startScene } from './scene.js'
+import { ROUNDS, median, scenesFromArgs, startScene } from './scene.js'
 
-const ROUNDS = 5
 const GOAL_MS = 3000
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
 
-function median(samples: number[]): number {
-  return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!
-}
 
-const scenes = (process.argv.length > 2 ? process.argv.slice(2) : ['2000/500']).map((s) => {
-  const [n, m] = s.split('/').map(Number)
-  if (!n || !m) throw new Error(`a scene is N/M, for example 2000/500; not ${s}`)
-  return [n, m] as const
-})
+const scenes = scenesFromArgs(['2000/500'])
 
 if (process.geteuid?.() !== 0) console.log('note: not root; graphns sees only your own processes')
 const dir = mkdtempSync(join(tmpdir(), 'bench-graph-'))

@@ -3,49 +3,16 @@
 // in M user namespaces (default 2000/500 and 10000/2000). Prints medians and
 // ratios, and where lsallns spends its time (discover() with every type, then
 // the output); asserts nothing about time. Ends only the processes it started.
-import { spawnSync } from 'node:child_process'
 import { loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { ALL_TYPES } from '../cli/common.js'
 import { discover } from '../index.js'
-import { startScene } from './scene.js'
+import { ROUNDS, scenesFromArgs, startScene, timeCommand, timeInProcess } from './scene.js'
 
-const ROUNDS = 5
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
-const ALL = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'] as const
-
-function median(samples: number[]): number {
-  return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!
-}
-
-/** Median wall time in ms of running `argv` as a whole process, output discarded. */
-function timeCommand(argv: string[]): number {
-  const samples: number[] = []
-  for (let round = 0; round < ROUNDS; round++) {
-    const start = process.hrtime.bigint()
-    const run = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' })
-    if (run.status !== 0) throw new Error(`${argv.join(' ')} exited with ${run.status ?? run.signal}`)
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6)
-  }
-  return median(samples)
-}
-
-function timeInProcess(call: () => unknown): number {
-  const samples: number[] = []
-  for (let round = 0; round < ROUNDS; round++) {
-    const start = process.hrtime.bigint()
-    call()
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6)
-  }
-  return median(samples)
-}
-
-const scenes = (process.argv.length > 2 ? process.argv.slice(2) : ['2000/500', '10000/2000']).map((s) => {
-  const [n, m] = s.split('/').map(Number)
-  if (!n || !m) throw new Error(`a scene is N/M, for example 2000/500; not ${s}`)
-  return [n, m] as const
-})
+const scenes = scenesFromArgs(['2000/500', '10000/2000'])
 
 if (process.geteuid?.() !== 0) console.log('note: not root; lsns and lsallns see only your own processes')
 const node = process.execPath
@@ -68,7 +35,7 @@ for (const [n, m] of scenes) {
     console.log(row(['lsallns --json vs lsns --json', json.toFixed(0), lsnsJson.toFixed(0), `${(json / lsnsJson).toFixed(2)}x`]))
     // Where lsallns's time goes.
     const nodeStart = timeCommand([node, '-e', ''])
-    const options = { types: [...ALL], tasks: true, fds: true, bindMounts: true }
+    const options = { types: [...ALL_TYPES], tasks: true, fds: true, bindMounts: true }
     discover(options) // warm the caches as the scan below finds them
     const all = timeInProcess(() => discover(options))
     const noTasks = timeInProcess(() => discover({ ...options, tasks: false }))

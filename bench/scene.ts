@@ -1,7 +1,7 @@
-// The benchmark scene: N sleeping processes spread over M user namespaces,
+// The benchmark scene, and the timing the benchmarks share. The scene: N sleeping processes spread over M user namespaces,
 // each owning a PID namespace with one nested PID namespace inside. Started
 // and ended by pid; nothing else on the machine is touched.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -84,4 +84,42 @@ export async function startScene(processes: number, userNamespaces: number): Pro
     throw err
   }
   return { processes: userNamespaces * (3 + extra), userNamespaces, end }
+}
+
+export const ROUNDS = 5
+
+export function median(samples: number[]): number {
+  return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!
+}
+
+/** Median wall time in ms of running `argv` as a whole process, output discarded. */
+export function timeCommand(argv: string[]): number {
+  const samples: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const start = process.hrtime.bigint()
+    const run = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' })
+    if (run.status !== 0) throw new Error(`${argv.join(' ')} exited with ${run.status ?? run.signal}`)
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6)
+  }
+  return median(samples)
+}
+
+/** Median wall time in ms of `call` in this process. */
+export function timeInProcess(call: () => unknown): number {
+  const samples: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const start = process.hrtime.bigint()
+    call()
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6)
+  }
+  return median(samples)
+}
+
+/** The scenes named on the command line as N/M, or `defaults`. */
+export function scenesFromArgs(defaults: string[]): (readonly [number, number])[] {
+  return (process.argv.length > 2 ? process.argv.slice(2) : defaults).map((s) => {
+    const [n, m] = s.split('/').map(Number)
+    if (!n || !m) throw new Error(`a scene is N/M, for example 2000/500; not ${s}`)
+    return [n, m] as const
+  })
 }

@@ -121,3 +121,27 @@ export async function userNamespaceChain(depth: number): Promise<number[]> {
 export function asUid(uid: number, argv: string[]): string[] {
   return ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...argv]
 }
+
+/** What a command that ran to its end printed, and how it ended. */
+export interface Run {
+  status: number | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs a command with stdout and stderr piped, and colour variables cleared
+ * unless `env` sets them.
+ */
+export function runPiped(argv: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  const childEnv: Record<string, string | undefined> = { ...process.env, FORCE_COLOR: undefined, NO_COLOR: undefined, ...env }
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv as NodeJS.ProcessEnv })
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.once('error', reject)
+    child.once('close', (status) => resolve({ status, stdout, stderr }))
+  })
+}

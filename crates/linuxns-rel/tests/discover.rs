@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 use linuxns_rel::discover::{discover, DiscoverOptions, Discovery, FdHolder, Namespace, Source};
 use linuxns_rel::NsType;
 
+mod common;
+use common::is_root;
+
 /// Processes a test started: killed and reaped when the test ends, pass or fail.
 #[derive(Default)]
 struct Kids(Vec<Child>);
@@ -58,10 +61,6 @@ impl Drop for Mounted {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
-}
-
-fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
 }
 
 fn skip(why: &str) {

@@ -5,7 +5,7 @@
 use std::fs;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -17,19 +17,8 @@ use linuxns_rel::{
 };
 use nix::errno::Errno;
 
-/// A started process, killed and reaped when dropped.
-struct Kid(Child);
-
-impl Drop for Kid {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
+mod common;
+use common::{ino, is_root, sleeper};
 
 /// Whether the kernel has `f`; prints why a test skips where not.
 fn has(f: Feature) -> bool {
@@ -43,54 +32,6 @@ fn has(f: Feature) -> bool {
         );
     }
     ok
-}
-
-fn children(pid: i32) -> Vec<i32> {
-    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|s| s.parse().ok())
-        .collect()
-}
-
-/// Starts `argv`, which ends in `sleep infinity`, and returns it with the
-/// pids from it down to the sleep.
-fn sleeper(argv: &[&str]) -> (Kid, Vec<i32>) {
-    let child = Command::new(argv[0])
-        .args(&argv[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"));
-    let top = child.id() as i32;
-    let kid = Kid(child);
-    let start = Instant::now();
-    loop {
-        let mut chain = vec![top];
-        while let Some(&next) = chain
-            .last()
-            .and_then(|&p| children(p).first().copied())
-            .as_ref()
-        {
-            chain.push(next);
-        }
-        let last = *chain.last().unwrap_or(&top);
-        let comm = fs::read_to_string(format!("/proc/{last}/comm")).unwrap_or_default();
-        if comm.trim() == "sleep" {
-            return (kid, chain);
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "{argv:?} did not reach its sleep"
-        );
-        sleep(Duration::from_millis(10));
-    }
-}
-
-fn link_ino(path: &str) -> u64 {
-    fs::metadata(path)
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .ino()
 }
 
 #[test]
@@ -110,7 +51,7 @@ fn ids_agree_across_two_paths_and_differ_between_namespaces() {
         let st = ns_stat(&fd).unwrap_or_else(|e| panic!("{t}: {e}"));
         assert_eq!(st.id, Some(by_process), "{t}");
         assert_eq!(st.ns_type, t);
-        assert_eq!(st.ino, link_ino(&format!("/proc/self/ns/{t}")), "{t}");
+        assert_eq!(st.ino, ino(&format!("/proc/self/ns/{t}")), "{t}");
         ids.push(by_process);
     }
     let (_kid, chain) = sleeper(&["unshare", "-Ur", "--net", "--uts", "sleep", "infinity"]);
@@ -199,7 +140,7 @@ fn the_mount_namespace_list_holds_ours_and_one_kept_only_by_a_bind_mount() {
     let own = get_mntns_id("/proc/self/ns/mnt").unwrap_or_else(|e| panic!("{e}"));
     let list = list_mount_namespaces().unwrap_or_else(|e| panic!("{e}"));
     let ours = list.iter().find(|m| m.id == own);
-    assert_eq!(ours.map(|m| m.ino), Some(link_ino("/proc/self/ns/mnt")));
+    assert_eq!(ours.map(|m| m.ino), Some(ino("/proc/self/ns/mnt")));
     assert!(
         list.windows(2).all(|w| w[0].id < w[1].id),
         "in id order: {list:?}"
@@ -249,7 +190,7 @@ fn a_file_handle_reopens_the_namespace_and_goes_stale_with_it() {
     let handle = ns_file_handle("/proc/self/ns/net").unwrap_or_else(|e| panic!("{e}"));
     let fd = open_ns_file_handle(&handle).unwrap_or_else(|e| panic!("{e}"));
     let st = ns_stat(&fd).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(st.ino, link_ino("/proc/self/ns/net"));
+    assert_eq!(st.ino, ino("/proc/self/ns/net"));
     assert_eq!(st.ns_type, NsType::Net);
 
     let (kid, chain) = sleeper(&["unshare", "-Ur", "--uts", "sleep", "infinity"]);
@@ -257,7 +198,7 @@ fn a_file_handle_reopens_the_namespace_and_goes_stale_with_it() {
     let path = format!("/proc/{pid}/ns/uts");
     let handle = ns_file_handle(path.as_str()).unwrap_or_else(|e| panic!("{e}"));
     let reopened = open_ns_file_handle(&handle).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(ns_stat(&reopened).map(|s| s.ino), Ok(link_ino(&path)));
+    assert_eq!(ns_stat(&reopened).map(|s| s.ino), Ok(ino(&path)));
     drop(reopened);
     drop(kid);
     let start = Instant::now();
@@ -354,7 +295,7 @@ fn discover_gives_each_namespace_its_id() {
     }
     let found = discover_all(true);
     for t in NsType::ALL {
-        let ino = link_ino(&format!("/proc/self/ns/{t}"));
+        let ino = ino(&format!("/proc/self/ns/{t}"));
         let ns = found
             .get(ino)
             .unwrap_or_else(|| panic!("our {t} namespace is missing"));
@@ -381,7 +322,7 @@ fn discover_finds_a_pending_pid_namespace_with_no_process() {
     let pid = chain[chain.len() - 1];
     // /proc cannot open it (the link reads empty); a pidfd can.
     assert!(fs::read_link(format!("/proc/{pid}/ns/pid_for_children")).is_err());
-    let user = link_ino(&format!("/proc/{pid}/ns/user"));
+    let user = ino(&format!("/proc/{pid}/ns/user"));
     let found = discover_all(true);
     let ns = found
         .namespaces
@@ -390,8 +331,8 @@ fn discover_finds_a_pending_pid_namespace_with_no_process() {
         .unwrap_or_else(|| panic!("the pending pid namespace was not found"));
     assert_eq!(ns.via, [Source::Pending]);
     assert!(ns.pids.is_empty());
-    assert_eq!(ns.parent, Some(link_ino(&format!("/proc/{pid}/ns/pid"))));
-    assert_eq!(ns.owner, Some(link_ino(&format!("/proc/{pid}/ns/user"))));
+    assert_eq!(ns.parent, Some(ino(&format!("/proc/{pid}/ns/pid"))));
+    assert_eq!(ns.owner, Some(ino(&format!("/proc/{pid}/ns/user"))));
 }
 
 #[test]
@@ -415,7 +356,7 @@ fn discover_finds_a_mount_namespace_kept_only_by_a_bind_mount() {
         .arg(&target)
         .status()
         .is_ok_and(|s| s.success());
-    let ino = link_ino(&format!("/proc/{pid}/ns/mnt"));
+    let ino = ino(&format!("/proc/{pid}/ns/mnt"));
     drop(kid);
     let with_mounts = discover_all(true);
     let without = discover_all(false);

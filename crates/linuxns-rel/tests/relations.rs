@@ -3,11 +3,6 @@
 
 use std::fs;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
 
 use linuxns_rel::{
     get_nstype, get_owner_uid, get_parentns, get_userns, open_ns, Error, NsRef, NsType, Syscall,
@@ -15,38 +10,27 @@ use linuxns_rel::{
 use nix::errno::Errno;
 use nix::sys::stat::fstat;
 
-/// A process started by a test, killed and reaped when the test ends, pass or fail.
+mod common;
+use common::{ino, is_root, sleeper, Kid};
+
+/// A process in new namespaces: the `sleep` at the end of a command, which
+/// ends with the test.
 struct Sleeper {
-    child: Child,
-    /// The pid of the `sleep` at the end of the command (a forked child for `unshare --fork`).
-    pid: u32,
+    _kid: Kid,
+    /// The pids from the started process down to the sleep.
+    chain: Vec<i32>,
+    pid: i32,
 }
 
 impl Sleeper {
     fn start(argv: &[&str]) -> Sleeper {
-        let mut child = Command::new(argv[0])
-            .args(&argv[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"));
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(10) {
-            let mut pid = child.id();
-            while let Some(kid) = first_child(pid) {
-                pid = kid;
-            }
-            if fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "sleep") {
-                return Sleeper { child, pid };
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("{argv:?} exited with {status} before reaching its sleep");
-            }
-            sleep(Duration::from_millis(10));
+        let (kid, chain) = sleeper(argv);
+        let pid = chain[chain.len() - 1];
+        Sleeper {
+            _kid: kid,
+            chain,
+            pid,
         }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("{argv:?} did not reach its sleep");
     }
 
     fn ns(&self, kind: &str) -> String {
@@ -54,36 +38,10 @@ impl Sleeper {
     }
 }
 
-impl Drop for Sleeper {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn first_child(pid: u32) -> Option<u32> {
-    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-fn ino(path: impl AsRef<Path>) -> u64 {
-    fs::metadata(path)
-        .map(|m| m.ino())
-        .unwrap_or_else(|e| panic!("stat: {e}"))
-}
-
 fn fd_ino(fd: &OwnedFd) -> u64 {
     fstat(fd.as_fd())
         .map(|st| st.st_ino)
         .unwrap_or_else(|e| panic!("fstat: {e}"))
-}
-
-fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
 }
 
 #[test]
@@ -114,7 +72,7 @@ fn owner_of_every_type_in_a_new_user_namespace() {
         "sleep",
         "infinity",
     ]);
-    let user = ino(s.ns("user"));
+    let user = ino(&s.ns("user"));
     for t in NsType::ALL {
         let owner = get_userns(s.ns(t.name()).as_str()).unwrap_or_else(|e| panic!("{t}: {e}"));
         let expected = if t == NsType::User {
@@ -148,10 +106,10 @@ fn parents_of_three_nested_user_namespaces() {
     );
 
     let mut ns = open_ns(bottom.ns("user")).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(fd_ino(&ns), ino(bottom.ns("user")));
+    assert_eq!(fd_ino(&ns), ino(&bottom.ns("user")));
     for expected in [
-        ino(middle.ns("user")),
-        ino(top.ns("user")),
+        ino(&middle.ns("user")),
+        ino(&top.ns("user")),
         ino("/proc/self/ns/user"),
     ] {
         ns = get_parentns(&ns).unwrap_or_else(|e| panic!("{e}"));
@@ -176,10 +134,10 @@ fn parents_of_a_pid_namespace_two_levels_deep() {
         "sleep",
         "infinity",
     ]);
-    let level1 = first_child(s.child.id()).unwrap_or_else(|| panic!("no level-1 process"));
+    let level1 = s.chain[1];
     let parent = get_parentns(s.ns("pid").as_str()).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(fd_ino(&parent), ino(format!("/proc/{level1}/ns/pid")));
-    assert_ne!(fd_ino(&parent), ino(s.ns("pid")));
+    assert_eq!(fd_ino(&parent), ino(&format!("/proc/{level1}/ns/pid")));
+    assert_ne!(fd_ino(&parent), ino(&s.ns("pid")));
     let grandparent = get_parentns(&parent).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(fd_ino(&grandparent), ino("/proc/self/ns/pid"));
 }

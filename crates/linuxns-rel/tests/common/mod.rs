@@ -1,0 +1,73 @@
+//! What the integration tests share: processes in real namespaces, ended
+//! when the test ends, and ground truth read from /proc.
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// A started process, killed and reaped when dropped, pass or fail.
+pub struct Kid(pub Child);
+
+impl Drop for Kid {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// The direct children of a process.
+pub fn children(pid: i32) -> Vec<i32> {
+    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+/// The inode that stat(2) gives for a path, such as a /proc/PID/ns link.
+pub fn ino(path: &str) -> u64 {
+    fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .ino()
+}
+
+/// Starts `argv`, which ends in `sleep infinity` (perhaps in a forked
+/// child, as `unshare --fork` makes), waits until that sleep runs, and
+/// returns the process with the pids from it down to the sleep.
+pub fn sleeper(argv: &[&str]) -> (Kid, Vec<i32>) {
+    let child = Command::new(argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"));
+    let top = child.id() as i32;
+    let mut kid = Kid(child);
+    let start = Instant::now();
+    loop {
+        let mut chain = vec![top];
+        while let Some(next) = chain.last().and_then(|&p| children(p).first().copied()) {
+            chain.push(next);
+        }
+        let last = *chain.last().unwrap_or(&top);
+        let comm = fs::read_to_string(format!("/proc/{last}/comm")).unwrap_or_default();
+        if comm.trim() == "sleep" {
+            return (kid, chain);
+        }
+        if let Ok(Some(status)) = kid.0.try_wait() {
+            panic!("{argv:?} exited with {status} before reaching its sleep");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{argv:?} did not reach its sleep"
+        );
+        sleep(Duration::from_millis(10));
+    }
+}
