@@ -1,16 +1,23 @@
 // discover() and discoverAsync() against the namespace zoo, compared with
 // what the zoo and a scan of /proc of our own say.
 import test, { type ExecutionContext } from 'ava'
-import { spawn } from 'node:child_process'
-import { statSync } from 'node:fs'
 
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { fstatSync, mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { type DiscoveredNamespace, type DiscoverOptions, discover, discoverAsync, getNsId, kernelFeatures } from '../index.js'
+import {
+  type DiscoveredNamespace,
+  type DiscoverOptions,
+  NamespaceFile,
+  discover,
+  discoverAsync,
+  getNsId,
+  getParentns,
+  kernelFeatures,
+} from '../index.js'
 import { isRoot, nsInode, startSleeper, stop, stopAll } from './helpers/procs.js'
 import { type Zoo, type ZooNamespace, buildZoo, processName, representative, scanProc, userName } from './helpers/zoo.js'
 
@@ -359,5 +366,30 @@ rootTest('a mount namespace with no process, kept only by a bind mount, is found
   } finally {
     execFileSync('umount', ['-l', file])
     rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a user namespace 32 levels below ours, all its ancestors hidden, is found with its whole chain', async (t) => {
+  // 32 is the kernel's nesting limit below the initial user namespace; from inside one, less is left.
+  const depth = nsInode('self', 'user') === 4026531837 ? 32 : 8
+  const chain = await startSleeper([...Array.from({ length: depth }, () => ['unshare', '-Ur']).flat(), 'sleep', 'infinity'])
+  const leafPath = `/proc/${chain[chain.length - 1]}/ns/user`
+  // Ground truth: the kernel's parents, walked up from the leaf to our own namespace.
+  const truth = [nsInode(chain[chain.length - 1]!, 'user')]
+  let file = NamespaceFile.open(leafPath)
+  for (let level = 0; level < depth; level++) {
+    const parent = getParentns(file)
+    file.close()
+    file = parent
+    truth.push(fstatSync(file.fd).ino)
+  }
+  file.close()
+  t.is(truth[depth], nsInode('self', 'user'))
+
+  const byIno = new Map(discover({ types: ['user'] }).namespaces.map((ns) => [ns.ino, ns]))
+  for (const [level, ino] of truth.slice(0, depth).entries()) {
+    const ns = byIno.get(ino)
+    t.is(ns?.parent, truth[level + 1], `level ${depth - level}`)
+    t.deepEqual(ns?.via, level === 0 ? ['process'] : ['hierarchy'], `level ${depth - level}`)
   }
 })
