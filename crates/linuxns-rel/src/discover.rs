@@ -512,6 +512,12 @@ impl Scan {
 
     /// Threads of the process that sit in another namespace than it does.
     fn tasks(&self, r: &mut Reader, dir: BorrowedFd<'_>, seen: &mut Seen) {
+        // procfs counts a process's threads in the link count of its task
+        // directory (2 + threads): one stat spares listing it for the many
+        // processes with a single thread.
+        if fstatat(dir, c"task", AtFlags::empty()).map_or(true, |st| st.st_nlink <= 3) {
+            return;
+        }
         let Ok(task) = r.list(dir, c"task") else {
             return;
         };
