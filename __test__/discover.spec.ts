@@ -393,3 +393,35 @@ test('a user namespace 32 levels below ours, all its ancestors hidden, is found 
     t.deepEqual(ns?.via, level === 0 ? ['process'] : ['hierarchy'], `level ${depth - level}`)
   }
 })
+
+rootTest('a bind mount inside a mount namespace that no process is in is found, and its namespace opened (needs root)', async (t) => {
+  if (!features.mntnsList) return t.pass(`skipped: listing mount namespaces needs Linux 6.12; this is ${features.release}`)
+  const dir = mkdtempSync(join(tmpdir(), 'linuxns-rel-mntns-'))
+  const netFile = join(dir, 'net')
+  const mntFile = join(dir, 'mnt')
+  writeFileSync(netFile, '')
+  writeFileSync(mntFile, '')
+  t.teardown(() => {
+    execFileSync('umount', ['-l', mntFile])
+    rmSync(dir, { recursive: true })
+  })
+  const [netPid] = await startSleeper(['unshare', '--net', 'sleep', 'infinity'])
+  const net = nsInode(netPid!, 'net')
+  // The bind mount exists only inside the new mount namespace.
+  const [mntPid] = await startSleeper([
+    'unshare', '--mount', '--propagation', 'private', 'sh', '-c', `mount --bind /proc/${netPid}/ns/net ${netFile} && exec sleep infinity`,
+  ])
+  const mnt = nsInode(mntPid!, 'mnt')
+  execFileSync('mount', ['--bind', `/proc/${mntPid}/ns/mnt`, mntFile])
+  stop(netPid!)
+  stop(mntPid!)
+  await sleep(200)
+  t.is(statSync(mntFile).ino, mnt, 'our bind mount keeps the mount namespace')
+
+  const found = index(discover({ types: ['net', 'mnt'] }).namespaces)
+  t.like(found.get(key('mnt', mnt)), { via: ['bind-mount'], bindMounts: [mntFile], processes: 0 })
+  t.like(found.get(key('net', net)), { via: ['bind-mount'], bindMounts: [`mnt:[${mnt}]:${netFile}`], processes: 0 })
+  // It was opened from inside: the kernel's relations and id are there.
+  t.is(found.get(key('net', net))?.owner, nsInode('self', 'user'))
+  if (features.nsId) t.not(found.get(key('net', net))?.id, null)
+})

@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use nix::fcntl::{open, openat, AtFlags, OFlag};
+use nix::sched::{setns, unshare, CloneFlags};
 use nix::sys::stat::{fstat, fstatat, stat, Mode};
 use nix::unistd::{Uid, User};
 
@@ -34,8 +35,8 @@ use crate::procfs::{
     argv0_name, list_numbers, nsfs_mounts, parse_ns_link, parse_stat, read_head, readlinkat, CPath,
 };
 use crate::{
-    get_nstype, get_owner_uid, get_parentns, get_userns, mount_namespaces, open_ns, Error, NsType,
-    Result, Syscall,
+    get_nstype, get_owner_uid, get_parentns, get_userns, mount_namespaces, open_ns, Error,
+    MntNsInfo, NsType, Result, Syscall,
 };
 
 /// What to look for and where.
@@ -213,13 +214,39 @@ pub fn discover(options: &DiscoverOptions) -> Result<Discovery> {
     for process in seen.into_iter().flatten() {
         scan.add(process);
     }
+    // The kernel's list of mount namespaces (Linux 6.12, CAP_SYS_ADMIN): for
+    // those no process is in, and for the bind mounts inside them.
+    let listed = match (options.bind_mounts || scan.types.contains(&NsType::Mnt))
+        && Feature::MntnsList.available()
+    {
+        true => mount_namespaces().unwrap_or_default(),
+        false => Vec::new(),
+    };
     if options.bind_mounts {
-        scan.mounts();
+        scan.mounts(&listed);
     }
     scan.pending();
-    scan.mount_list();
+    scan.mount_list(listed);
     scan.resolve();
     Ok(scan.finish())
+}
+
+/// The nsfs bind mounts inside a mount namespace, each with a descriptor of
+/// its namespace where it opens. Read by a thread of its own that enters the
+/// mount namespace (setns needs the thread's file-system context unshared
+/// from the process's first) and then ends, leaving the process as it was.
+fn mounts_inside(mntns: BorrowedFd<'_>) -> Vec<(NsType, u64, PathBuf, Option<OwnedFd>)> {
+    let inside = || -> Option<Vec<_>> {
+        unshare(CloneFlags::CLONE_FS).ok()?;
+        setns(mntns, CloneFlags::CLONE_NEWNS).ok()?;
+        let text = std::fs::read("/proc/thread-self/mountinfo").ok()?;
+        let mounts = nsfs_mounts(&text).map(|(t, ino, path)| {
+            let fd = open_ns(&path).ok();
+            (t, ino, path, fd)
+        });
+        Some(mounts.collect())
+    };
+    std::thread::scope(|s| s.spawn(inside).join().ok().flatten().unwrap_or_default())
 }
 
 /// Items are handed to the threads in blocks of this many; fewer items than
@@ -613,8 +640,9 @@ impl Scan {
         }
     }
 
-    /// nsfs bind mounts in our own mount namespace and in every other one seen.
-    fn mounts(&mut self) {
+    /// nsfs bind mounts in our own mount namespace, in every other one that
+    /// a process is in, and in those of `listed` that none is in.
+    fn mounts(&mut self, listed: &[(MntNsInfo, OwnedFd)]) {
         if let Ok(text) = std::fs::read("/proc/self/mountinfo") {
             for (t, ino, path) in nsfs_mounts(&text) {
                 self.mount(t, ino, path);
@@ -624,6 +652,7 @@ impl Scan {
             .ok()
             .and_then(|link| parse_ns_link(link.as_os_str().as_bytes()))
             .map(|(_, ino)| ino);
+        let mut entered: HashSet<u64> = self.mnt_members.keys().copied().chain(own).collect();
         for (mnt, pids) in std::mem::take(&mut self.mnt_members) {
             if Some(mnt) == own {
                 continue;
@@ -637,6 +666,18 @@ impl Scan {
                     self.mount(t, ino, root.join(path.strip_prefix("/").unwrap_or(&path)));
                 }
                 break;
+            }
+        }
+        for (info, mntns) in listed {
+            if !entered.insert(info.ino) {
+                continue;
+            }
+            for (t, ino, path, fd) in mounts_inside(mntns.as_fd()) {
+                if let Some(fd) = fd.filter(|_| self.types.contains(&t)) {
+                    self.held.entry(ino).or_insert(fd);
+                }
+                let shown = format!("mnt:[{}]:{}", info.ino, path.display());
+                self.mount(t, ino, PathBuf::from(shown));
             }
         }
     }
@@ -673,12 +714,11 @@ impl Scan {
     }
 
     /// The mount namespaces in the kernel's list that nothing else showed.
-    fn mount_list(&mut self) {
-        if !self.types.contains(&NsType::Mnt) || !Feature::MntnsList.available() {
+    fn mount_list(&mut self, listed: Vec<(MntNsInfo, OwnedFd)>) {
+        if !self.types.contains(&NsType::Mnt) {
             return;
         }
-        let Ok(list) = mount_namespaces() else { return };
-        for (info, fd) in list {
+        for (info, fd) in listed {
             if self.found.contains_key(&info.ino) {
                 continue;
             }
