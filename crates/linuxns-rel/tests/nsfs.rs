@@ -18,7 +18,7 @@ use linuxns_rel::{
 use nix::errno::Errno;
 
 mod common;
-use common::{ino, is_root, sleeper};
+use common::{ino, is_root, sleeper, ALL_TYPES_SLEEPER};
 
 /// Whether the kernel has `f`; prints why a test skips where not.
 fn has(f: Feature) -> bool {
@@ -218,21 +218,7 @@ fn a_file_handle_reopens_the_namespace_and_goes_stale_with_it() {
 
 #[test]
 fn open_process_namespace_gives_each_of_the_eight_types() {
-    let (_kid, chain) = sleeper(&[
-        "unshare",
-        "-Ur",
-        "--net",
-        "--uts",
-        "--ipc",
-        "--mount",
-        "--cgroup",
-        "--time",
-        "--pid",
-        "--fork",
-        "--kill-child",
-        "sleep",
-        "infinity",
-    ]);
+    let (_kid, chain) = sleeper(ALL_TYPES_SLEEPER);
     let pid = chain[chain.len() - 1];
     for target in [pid, std::process::id() as i32] {
         for t in NsType::ALL {

@@ -11,7 +11,7 @@ use nix::errno::Errno;
 use nix::sys::stat::fstat;
 
 mod common;
-use common::{ino, is_root, sleeper, Kid};
+use common::{ino, is_root, sleeper, Kid, ALL_TYPES_SLEEPER};
 
 /// A process in new namespaces: the `sleep` at the end of a command, which
 /// ends with the test.
@@ -57,21 +57,7 @@ fn nstype_of_every_own_namespace_matches_its_name() {
 
 #[test]
 fn owner_of_every_type_in_a_new_user_namespace() {
-    let s = Sleeper::start(&[
-        "unshare",
-        "-Ur",
-        "--net",
-        "--uts",
-        "--ipc",
-        "--mount",
-        "--cgroup",
-        "--time",
-        "--pid",
-        "--fork",
-        "--kill-child",
-        "sleep",
-        "infinity",
-    ]);
+    let s = Sleeper::start(ALL_TYPES_SLEEPER);
     let user = ino(&s.ns("user"));
     for t in NsType::ALL {
         let owner = get_userns(s.ns(t.name()).as_str()).unwrap_or_else(|e| panic!("{t}: {e}"));

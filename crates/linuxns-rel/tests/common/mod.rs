@@ -8,6 +8,24 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+/// A command that ends in a process in new namespaces of all eight types,
+/// all owned by a new user namespace.
+pub const ALL_TYPES_SLEEPER: &[&str] = &[
+    "unshare",
+    "-Ur",
+    "--net",
+    "--uts",
+    "--ipc",
+    "--mount",
+    "--cgroup",
+    "--time",
+    "--pid",
+    "--fork",
+    "--kill-child",
+    "sleep",
+    "infinity",
+];
+
 /// A started process, killed and reaped when dropped, pass or fail.
 pub struct Kid(pub Child);
 
