@@ -36,7 +36,8 @@ function emptyProject(root: string, name: string): string {
 function npmInstall(project: string, tarballs: string[]): void {
   // --omit=optional: the other platforms' packages are not in any registry yet;
   // the tarballs named here are direct dependencies and are installed all the same.
-  execFileSync('npm', ['install', '--offline', '--omit=optional', '--no-audit', '--no-fund', ...tarballs], {
+  // The package's own dependencies come from npm's cache where they are in it, else the registry.
+  execFileSync('npm', ['install', '--prefer-offline', '--omit=optional', '--no-audit', '--no-fund', ...tarballs], {
     cwd: project,
     stdio: 'pipe',
   })
