@@ -49,6 +49,9 @@ const nstypeNames = new Map<number, NstypeName>([
   [CLONE_NEWUTS, 'uts'],
 ])
 
+/** Every namespace type's name, in alphabetical order. */
+export const NSTYPE_NAMES: readonly NstypeName[] = Object.freeze([...nstypeNames.values()].sort())
+
 /**
  * A namespace: a path such as `'/proc/self/ns/net'` (opened read-only and
  * closed again inside the call), a file descriptor (never closed by the call),
@@ -268,9 +271,9 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
     throw invalidArgType(`The options must be an object. Received ${describe(options)}`)
   }
   const { types, tasks, fds, bindMounts } = options
-  if (types !== undefined && (!Array.isArray(types) || !types.every((t) => [...nstypeNames.values()].includes(t)))) {
+  if (types !== undefined && (!Array.isArray(types) || !types.every((t) => NSTYPE_NAMES.includes(t)))) {
     throw Object.assign(
-      new TypeError(`options.types must be an array of ${[...nstypeNames.values()].join(', ')}. Received ${String(types)}`),
+      new TypeError(`options.types must be an array of ${NSTYPE_NAMES.join(', ')}. Received ${String(types)}`),
       { code: 'ERR_INVALID_ARG_VALUE' },
     )
   }
@@ -487,9 +490,9 @@ export function openNsFileHandle(handle: Buffer | Uint8Array): NamespaceFile {
  */
 export function openProcessNamespace(pid: number, type: NstypeName): NamespaceFile {
   pidArg(pid)
-  if (typeof type !== 'string' || ![...nstypeNames.values()].includes(type)) {
+  if (typeof type !== 'string' || !NSTYPE_NAMES.includes(type)) {
     throw Object.assign(
-      new TypeError(`The type must be one of ${[...nstypeNames.values()].join(', ')}. Received ${describe(type)}`),
+      new TypeError(`The type must be one of ${NSTYPE_NAMES.join(', ')}. Received ${describe(type)}`),
       { code: 'ERR_INVALID_ARG_VALUE' },
     )
   }

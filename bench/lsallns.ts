@@ -7,8 +7,7 @@ import { loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { ALL_TYPES } from '../cli/common.js'
-import { discover } from '../index.js'
+import { NSTYPE_NAMES, discover } from '../index.js'
 import { ROUNDS, scenesFromArgs, startScene, timeCommand, timeInProcess } from './scene.js'
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -35,7 +34,7 @@ for (const [n, m] of scenes) {
     console.log(row(['lsallns --json vs lsns --json', json.toFixed(0), lsnsJson.toFixed(0), `${(json / lsnsJson).toFixed(2)}x`]))
     // Where lsallns's time goes.
     const nodeStart = timeCommand([node, '-e', ''])
-    const options = { types: [...ALL_TYPES], tasks: true, fds: true, bindMounts: true }
+    const options = { types: [...NSTYPE_NAMES], tasks: true, fds: true, bindMounts: true }
     discover(options) // warm the caches as the scan below finds them
     const all = timeInProcess(() => discover(options))
     const noTasks = timeInProcess(() => discover({ ...options, tasks: false }))

@@ -4,10 +4,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { Chalk, type ChalkInstance } from 'chalk'
 
-import type { DiscoveredNamespace, NstypeName } from '../index.js'
-
-/** Every namespace type, in the model's order (by name). */
-export const ALL_TYPES: readonly NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
+import type { DiscoveredNamespace } from '../index.js'
 
 /** Exit status: success, failure, bad usage. */
 export const EXIT_OK = 0

@@ -5,8 +5,8 @@ import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { delimiter, extname, join } from 'node:path'
 
-import { discover } from '../index.js'
-import { ALL_TYPES, UsageError, notRootNote, parseOptions, runTool, version } from './common.js'
+import { NSTYPE_NAMES, discover } from '../index.js'
+import { UsageError, notRootNote, parseOptions, runTool, version } from './common.js'
 import { buildGraph, loadGraphviz, renderPng, renderSvg, toDot } from './graph.js'
 import { htmlPage } from './graph-page.js'
 
@@ -98,7 +98,7 @@ async function main(argv: string[]): Promise<string | Buffer> {
 
   const lap = timer()
   const options = { details: values.details === true }
-  const model = discover({ types: options.details ? ALL_TYPES : ['user', 'pid'] })
+  const model = discover({ types: options.details ? NSTYPE_NAMES : ['user', 'pid'] })
   notRootNote(NAME)
   lap(`discover (${model.namespaces.length} namespaces)`)
   const graph = buildGraph(model, options)

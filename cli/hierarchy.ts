@@ -1,8 +1,8 @@
 // lsuserns and lspidns: the tree of user or PID namespaces, one namespace a line.
 import type { ChalkInstance } from 'chalk'
 
-import { discover, type DiscoveredNamespace, type NstypeName } from '../index.js'
-import { ALL_TYPES, COMMON_HELP, colours, jsonEntry, keeper, notRootNote, parseOptions, runTool, version } from './common.js'
+import { NSTYPE_NAMES, discover, type DiscoveredNamespace, type NstypeName } from '../index.js'
+import { COMMON_HELP, colours, jsonEntry, keeper, notRootNote, parseOptions, runTool, version } from './common.js'
 import { treeRows } from './tree.js'
 
 type Kind = 'user' | 'pid'
@@ -109,7 +109,7 @@ function main(name: string, kind: Kind, argv: string[]): string {
   if (values.help) return help(name, kind)
   if (values.version) return `${name} (linuxns-rel) ${version()}\n`
   const c = colours(values)
-  const types: readonly NstypeName[] = values.details ? ALL_TYPES : [kind]
+  const types: readonly NstypeName[] = values.details ? NSTYPE_NAMES : [kind]
   const { namespaces } = discover({ types })
   notRootNote(name)
   const byIno = new Map(namespaces.map((ns) => [ns.ino, ns]))

@@ -2,9 +2,8 @@
 // columns like util-linux lsns, including those no process is in.
 import type { ChalkInstance } from 'chalk'
 
-import { discover, type DiscoveredNamespace, type NstypeName } from '../index.js'
+import { NSTYPE_NAMES, discover, type DiscoveredNamespace, type NstypeName } from '../index.js'
 import {
-  ALL_TYPES,
   COMMON_HELP,
   UsageError,
   colours,
@@ -27,7 +26,7 @@ processes and threads, and those no process is in any more (hidden ancestors
 and owners, namespaces kept only by an open file descriptor or a bind mount).
 Run as root to see all.
 
-  -t, --type=TYPE       only namespaces of TYPE: ${ALL_TYPES.join(', ')};
+  -t, --type=TYPE       only namespaces of TYPE: ${NSTYPE_NAMES.join(', ')};
                         repeat it (-t net -t user) or give a list (-t net,user)
   -T, --tree=REL        draw a tree: parent (user and PID namespaces under their
                         parent) or owner (every namespace under its owning user
@@ -66,17 +65,17 @@ type TreeKind = 'parent' | 'owner'
 
 /** The types of -t, in the model's order; all of them without -t. */
 function selectedTypes(values: readonly string[] | undefined): readonly NstypeName[] {
-  if (values === undefined) return ALL_TYPES
+  if (values === undefined) return NSTYPE_NAMES
   const wanted = new Set<string>()
   for (const value of values) {
     for (const type of value.split(',')) {
-      if (!(ALL_TYPES as readonly string[]).includes(type)) {
-        throw new UsageError(`unknown namespace type '${type}' (one of ${ALL_TYPES.join(', ')})`)
+      if (!(NSTYPE_NAMES as readonly string[]).includes(type)) {
+        throw new UsageError(`unknown namespace type '${type}' (one of ${NSTYPE_NAMES.join(', ')})`)
       }
       wanted.add(type)
     }
   }
-  return ALL_TYPES.filter((type) => wanted.has(type))
+  return NSTYPE_NAMES.filter((type) => wanted.has(type))
 }
 
 function treeKind(value: string | undefined): TreeKind | null {

@@ -14,7 +14,7 @@ use linuxns_rel::discover::{discover, DiscoverOptions, Discovery, FdHolder, Name
 use linuxns_rel::NsType;
 
 mod common;
-use common::is_root;
+use common::{bind, is_root};
 
 /// Processes a test started: killed and reaped when the test ends, pass or fail.
 #[derive(Default)]
@@ -50,16 +50,6 @@ impl Drop for Kids {
             let _ = child.kill();
             let _ = child.wait();
         }
-    }
-}
-
-/// Unmounts a bind mount when the test ends; lazily, as an fd opened
-/// through it keeps it busy.
-struct Mounted(PathBuf);
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
 }
 
@@ -374,20 +364,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.0);
     }
-}
-
-fn bind(source: &str, target: &Path) -> Mounted {
-    let status = Command::new("mount")
-        .arg("--bind")
-        .arg(source)
-        .arg(target)
-        .status();
-    assert!(
-        status.is_ok_and(|s| s.success()),
-        "mount --bind {source} {}",
-        target.display()
-    );
-    Mounted(target.to_owned())
 }
 
 #[test]

@@ -4,8 +4,7 @@
 
 use std::fs;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::MetadataExt;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -18,7 +17,7 @@ use linuxns_rel::{
 use nix::errno::Errno;
 
 mod common;
-use common::{ino, is_root, sleeper, ALL_TYPES_SLEEPER};
+use common::{bind, ino, is_root, sleeper, Mounted, ALL_TYPES_SLEEPER};
 
 /// Whether the kernel has `f`; prints why a test skips where not.
 fn has(f: Feature) -> bool {
@@ -152,34 +151,38 @@ fn the_mount_namespace_list_holds_ours_and_one_kept_only_by_a_bind_mount() {
         println!("skipped: the bind-mount part needs root");
         return;
     }
-    let (kid, chain) = sleeper(&["unshare", "-m", "sleep", "infinity"]);
-    let pid = chain[chain.len() - 1];
-    let dir = std::env::temp_dir().join(format!("linuxns-rel-mntns-{}", std::process::id()));
-    let _ = fs::create_dir_all(&dir);
-    let target = dir.join("mnt");
-    fs::write(&target, "").unwrap_or_else(|e| panic!("{e}"));
-    let mounted = Command::new("mount")
-        .arg("--bind")
-        .arg(format!("/proc/{pid}/ns/mnt"))
-        .arg(&target)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(mounted, "mount --bind");
-    let id = get_mntns_id(format!("/proc/{pid}/ns/mnt").as_str()).unwrap_or_else(|e| panic!("{e}"));
-    drop(kid);
-    // Ground truth through the bind mount: the same namespace, by inode and id.
-    let ino = fs::metadata(&target).map(|m| m.ino());
-    let by_mount = get_mntns_id(&target);
+    let target = scratch_file("mntns");
+    let (mounted, ino) = mntns_kept_by_bind_mount(&target);
+    // A second path to the namespace: the bind mount.
+    let by_mount = get_mntns_id(&target).unwrap_or_else(|e| panic!("{e}"));
     let listed = list_mount_namespaces().unwrap_or_else(|e| panic!("{e}"));
-    let _ = Command::new("umount").arg("-l").arg(&target).status();
-    let _ = fs::remove_dir_all(&dir);
-    assert_eq!(by_mount, Ok(id));
-    let kept = listed.iter().find(|m| m.id == id);
-    assert!(
-        kept.is_some(),
+    drop(mounted);
+    let _ = fs::remove_file(&target);
+    let kept = listed.iter().find(|m| m.id == by_mount);
+    assert_eq!(
+        kept.map(|m| m.ino),
+        Some(ino),
         "the mount namespace no process is in is listed: {listed:?}"
     );
-    assert_eq!(kept.map(|m| m.ino), ino.ok());
+}
+
+/// A file in the temporary directory to mount on, named for this test run.
+fn scratch_file(tag: &str) -> PathBuf {
+    let target = std::env::temp_dir().join(format!("linuxns-rel-{tag}-{}", std::process::id()));
+    fs::write(&target, "").unwrap_or_else(|e| panic!("{}: {e}", target.display()));
+    target
+}
+
+/// Bind-mounts the mount namespace of a new process on `target`, then ends
+/// the process: the namespace is kept only by the mount. Gives the mount and
+/// the namespace's inode, read from /proc while the process lived.
+fn mntns_kept_by_bind_mount(target: &Path) -> (Mounted, u64) {
+    let (kid, chain) = sleeper(&["unshare", "-m", "sleep", "infinity"]);
+    let pid = chain[chain.len() - 1];
+    let mounted = bind(&format!("/proc/{pid}/ns/mnt"), target);
+    let ino = ino(&format!("/proc/{pid}/ns/mnt"));
+    drop(kid);
+    (mounted, ino)
 }
 
 #[test]
@@ -330,25 +333,12 @@ fn discover_finds_a_mount_namespace_kept_only_by_a_bind_mount() {
         println!("skipped: needs root for the bind mount");
         return;
     }
-    let (kid, chain) = sleeper(&["unshare", "-m", "sleep", "infinity"]);
-    let pid = chain[chain.len() - 1];
-    let dir = std::env::temp_dir().join(format!("linuxns-rel-dmnt-{}", std::process::id()));
-    let _ = fs::create_dir_all(&dir);
-    let target = dir.join("mnt");
-    fs::write(&target, "").unwrap_or_else(|e| panic!("{e}"));
-    let mounted = Command::new("mount")
-        .arg("--bind")
-        .arg(format!("/proc/{pid}/ns/mnt"))
-        .arg(&target)
-        .status()
-        .is_ok_and(|s| s.success());
-    let ino = ino(&format!("/proc/{pid}/ns/mnt"));
-    drop(kid);
+    let target = scratch_file("dmnt");
+    let (mounted, ino) = mntns_kept_by_bind_mount(&target);
     let with_mounts = discover_all(true);
     let without = discover_all(false);
-    let _ = Command::new("umount").arg("-l").arg(&target).status();
-    let _ = fs::remove_dir_all(&dir);
-    assert!(mounted, "mount --bind");
+    drop(mounted);
+    let _ = fs::remove_file(&target);
     let by_mount = with_mounts
         .get(ino)
         .map(|ns| (ns.via.clone(), ns.bind_mounts.clone()));

@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -88,4 +89,29 @@ pub fn sleeper(argv: &[&str]) -> (Kid, Vec<i32>) {
         );
         sleep(Duration::from_millis(10));
     }
+}
+
+/// A bind mount, unmounted when the test ends; lazily, as an fd opened
+/// through it keeps it busy.
+pub struct Mounted(pub PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// `mount --bind source target` (root only).
+pub fn bind(source: &str, target: &Path) -> Mounted {
+    let status = Command::new("mount")
+        .arg("--bind")
+        .arg(source)
+        .arg(target)
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "mount --bind {source} {}",
+        target.display()
+    );
+    Mounted(target.to_owned())
 }
