@@ -34,11 +34,16 @@ export function childPids(pid: number): number[] {
   }
 }
 
-function comm(pid: number): string | undefined {
+/**
+ * Whether a process runs `sleep` with its command line in place: comm
+ * changes a moment before exec sets up argv, and until then
+ * /proc/PID/cmdline reads empty.
+ */
+function isSleeping(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep\0')
   } catch {
-    return undefined
+    return false
   }
 }
 
@@ -70,7 +75,7 @@ export async function startSleeper(argv: string[]): Promise<number[]> {
     const chain = [child.pid]
     for (let kids = childPids(child.pid); kids.length > 0; kids = childPids(kids[0]!)) chain.push(kids[0]!)
     const last = chain[chain.length - 1]!
-    if (comm(last) === 'sleep') return chain
+    if (isSleeping(last)) return chain
     if (child.exitCode !== null || child.signalCode !== null) break
     await sleep(10)
   }

@@ -10,11 +10,11 @@ use std::sync::{mpsc, Arc};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use linuxns_rel::discover::{discover, DiscoverOptions, Discovery, FdHolder, Namespace, Source};
+use linuxns_rel::discover::{DiscoverOptions, Discovery, FdHolder, Namespace, Source};
 use linuxns_rel::NsType;
 
 mod common;
-use common::{bind, is_root};
+use common::{bind, discover_alone, is_root, is_sleeping};
 
 /// Processes a test started: killed and reaped when the test ends, pass or fail.
 #[derive(Default)]
@@ -86,10 +86,6 @@ fn wait_moved(pid: i32, t: NsType) -> u64 {
     ino
 }
 
-fn is_sleeping(pid: i32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "sleep")
-}
-
 fn first_child(pid: i32) -> Option<i32> {
     fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
         .ok()?
@@ -104,7 +100,7 @@ fn run(types: &[NsType]) -> Discovery {
         types: types.to_vec(),
         ..DiscoverOptions::default()
     };
-    match discover(&options) {
+    match discover_alone(&options) {
         Ok(found) => found,
         Err(e) => panic!("discover: {e}"),
     }
@@ -197,7 +193,7 @@ fn all_types_and_tasks() {
         tasks: true,
         ..DiscoverOptions::default()
     };
-    let found = discover(&options).unwrap_or_else(|e| panic!("discover: {e}"));
+    let found = discover_alone(&options).unwrap_or_else(|e| panic!("discover: {e}"));
     check_consistent(&found, &NsType::ALL);
     for t in NsType::ALL {
         assert!(
@@ -249,6 +245,8 @@ fn user_chain_through_nsenter() {
     let mut kids = Kids::default();
     let outer_pid = kids.spawn(&["unshare", "-Ur", "sleep", "infinity"]);
     let outer = wait_moved(outer_pid, NsType::User);
+    // unshare writes the uid map after it moves; nsenter must wait for that.
+    wait_for("the outer unshare", || is_sleeping(outer_pid));
     let target = outer_pid.to_string();
     let inner_pid = kids.spawn(&[
         "nsenter",
@@ -341,7 +339,7 @@ fn namespace_held_only_by_fd() {
     assert_eq!(ns.fd_holders, [FdHolder { pid: holder, fd: 3 }]);
     assert_eq!(ns.parent, Some(ns_ino("self", NsType::User)));
 
-    let without = discover(&DiscoverOptions {
+    let without = discover_alone(&DiscoverOptions {
         fds: false,
         ..DiscoverOptions::default()
     })
@@ -388,7 +386,29 @@ fn bind_mounted_namespace_and_fd_through_it() {
     check_consistent(&found, &[NsType::Net]);
     let ns = get(&found, ino);
     assert_eq!(ns.via, [Source::Fd, Source::BindMount]);
-    assert_eq!(ns.bind_mounts, std::slice::from_ref(&file.0));
+    // Tests run in parallel: a mount namespace another test unshares now
+    // copies our mount, and shows it as /proc/PID/root/<our path>.
+    let (ours, copies): (Vec<_>, Vec<_>) = ns
+        .bind_mounts
+        .iter()
+        .partition(|path| !path.starts_with("/proc"));
+    assert_eq!(ours, [&file.0]);
+    let relative = file.0.strip_prefix("/").unwrap_or(&file.0);
+    for copy in copies {
+        let pid = copy.components().nth(2).map(|c| c.as_os_str().to_owned());
+        let pid = pid.and_then(|p| p.into_string().ok()).unwrap_or_default();
+        assert_eq!(
+            copy,
+            &Path::new("/proc").join(&pid).join("root").join(relative)
+        );
+        assert_ne!(
+            fs::metadata(format!("/proc/{pid}/ns/mnt"))
+                .map(|m| m.ino())
+                .ok(),
+            Some(ns_ino("self", NsType::Mnt)),
+            "{copy:?} is in another mount namespace"
+        );
+    }
     assert_eq!(ns.fd_holders, [FdHolder { pid: holder, fd: 3 }]);
     assert!(ns.pids.is_empty());
     assert_eq!(ns.owner, Some(ns_ino("self", NsType::User)));
@@ -468,7 +488,7 @@ fn thread_in_another_namespace() {
             tasks: true,
             ..DiscoverOptions::default()
         };
-        let found = discover(&options).unwrap_or_else(|e| panic!("discover: {e}"));
+        let found = discover_alone(&options).unwrap_or_else(|e| panic!("discover: {e}"));
         let ns = get(&found, ino);
         assert_eq!(ns.via, [Source::Task]);
         assert_eq!(ns.pids, [tid]);
@@ -505,7 +525,7 @@ fn churn() {
         ..DiscoverOptions::default()
     };
     let results: Vec<_> = (0..20)
-        .map(|_| discover(&options).map(|d| d.namespaces.len()))
+        .map(|_| discover_alone(&options).map(|d| d.namespaces.len()))
         .collect();
     stop.store(true, Ordering::Relaxed);
     let _ = churner.join();

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use linuxns_rel::discover::{discover, DiscoverOptions, Source};
+use linuxns_rel::discover::{DiscoverOptions, Source};
 use linuxns_rel::{
     get_mntns_id, get_ns_id, kernel_features, list_mount_namespaces, mount_namespaces,
     ns_file_handle, ns_stat, open_ns, open_ns_file_handle, open_process_namespace, pid_from_pidns,
@@ -17,7 +17,7 @@ use linuxns_rel::{
 use nix::errno::Errno;
 
 mod common;
-use common::{bind, ino, is_root, sleeper, Mounted, ALL_TYPES_SLEEPER};
+use common::{bind, discover_alone, ino, is_root, sleeper, Mounted, ALL_TYPES_SLEEPER};
 
 /// Whether the kernel has `f`; prints why a test skips where not.
 fn has(f: Feature) -> bool {
@@ -274,7 +274,7 @@ fn discover_all(bind_mounts: bool) -> linuxns_rel::Discovery {
         bind_mounts,
         ..DiscoverOptions::default()
     };
-    discover(&options).unwrap_or_else(|e| panic!("discover: {e}"))
+    discover_alone(&options).unwrap_or_else(|e| panic!("discover: {e}"))
 }
 
 #[test]

@@ -6,8 +6,12 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
+
+use linuxns_rel::discover::{discover, DiscoverOptions, Discovery};
+use linuxns_rel::Error;
 
 /// A command that ends in a process in new namespaces of all eight types,
 /// all owned by a new user namespace.
@@ -76,8 +80,7 @@ pub fn sleeper(argv: &[&str]) -> (Kid, Vec<i32>) {
             chain.push(next);
         }
         let last = *chain.last().unwrap_or(&top);
-        let comm = fs::read_to_string(format!("/proc/{last}/comm")).unwrap_or_default();
-        if comm.trim() == "sleep" {
+        if is_sleeping(last) {
             return (kid, chain);
         }
         if let Ok(Some(status)) = kid.0.try_wait() {
@@ -89,6 +92,13 @@ pub fn sleeper(argv: &[&str]) -> (Kid, Vec<i32>) {
         );
         sleep(Duration::from_millis(10));
     }
+}
+
+/// Whether a process runs `sleep` with its command line in place: comm
+/// changes a moment before exec sets up argv, and until then
+/// /proc/PID/cmdline reads empty.
+pub fn is_sleeping(pid: i32) -> bool {
+    fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep\0"))
 }
 
 /// A bind mount, unmounted when the test ends; lazily, as an fd opened
@@ -114,4 +124,13 @@ pub fn bind(source: &str, target: &Path) -> Mounted {
         target.display()
     );
     Mounted(target.to_owned())
+}
+
+/// `discover`, one at a time within a test binary. A discovery holds
+/// namespace fds of its own for a moment, and another one running in the
+/// same process at that moment would rightly report them.
+pub fn discover_alone(options: &DiscoverOptions) -> Result<Discovery, Error> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    discover(options)
 }
