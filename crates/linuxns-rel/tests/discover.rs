@@ -4,7 +4,7 @@
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::sleep;
@@ -14,7 +14,7 @@ use linuxns_rel::discover::{DiscoverOptions, Discovery, FdHolder, Namespace, Sou
 use linuxns_rel::NsType;
 
 mod common;
-use common::{bind, discover_alone, is_root, is_sleeping};
+use common::{bind, discover_alone, is_root, is_sleeping, spawn};
 
 /// Processes a test started: killed and reaped when the test ends, pass or fail.
 #[derive(Default)]
@@ -23,12 +23,7 @@ struct Kids(Vec<Child>);
 impl Kids {
     /// Starts `argv` and returns its pid.
     fn spawn(&mut self, argv: &[&str]) -> i32 {
-        let child = Command::new(argv[0])
-            .args(&argv[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"));
+        let child = spawn(argv);
         let pid = child.id() as i32;
         self.0.push(child);
         pid

@@ -61,16 +61,21 @@ pub fn ino(path: &str) -> u64 {
         .ino()
 }
 
-/// Starts `argv`, which ends in `sleep infinity` (perhaps in a forked
-/// child, as `unshare --fork` makes), waits until that sleep runs, and
-/// returns the process with the pids from it down to the sleep.
-pub fn sleeper(argv: &[&str]) -> (Kid, Vec<i32>) {
-    let child = Command::new(argv[0])
+/// Starts `argv` with no stdin and stdout; stderr shows in the test's output.
+pub fn spawn(argv: &[&str]) -> Child {
+    Command::new(argv[0])
         .args(&argv[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"))
+}
+
+/// Starts `argv`, which ends in `sleep infinity` (perhaps in a forked
+/// child, as `unshare --fork` makes), waits until that sleep runs, and
+/// returns the process with the pids from it down to the sleep.
+pub fn sleeper(argv: &[&str]) -> (Kid, Vec<i32>) {
+    let child = spawn(argv);
     let top = child.id() as i32;
     let mut kid = Kid(child);
     let start = Instant::now();
