@@ -1,8 +1,8 @@
 // What every command-line tool of linuxns-rel shares: option parsing, usage
 // errors, --help and --version, colours and exit codes.
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { Chalk, type ChalkInstance } from 'chalk'
 
 import type { DiscoveredNamespace } from '../index.js'
 
@@ -43,15 +43,40 @@ export function parseOptions<T extends Options>(argv: string[], own: T): OptionV
   }
 }
 
-/** A chalk that colours according to --color / -c, the terminal and NO_COLOR. */
-export function colours(values: { color?: string | boolean; c?: string | boolean }): ChalkInstance {
+/** The styles the tools colour with. */
+export interface Colours {
+  bold(text: string): string
+  cyan(text: string): string
+  dim(text: string): string
+  green(text: string): string
+  magenta(text: string): string
+  yellow(text: string): string
+}
+
+const plain = (text: string): string => text
+const NO_COLOURS: Colours = { bold: plain, cyan: plain, dim: plain, green: plain, magenta: plain, yellow: plain }
+
+/** The colours that --color / -c, the terminal and NO_COLOR ask for. */
+export function colours(values: { color?: string | boolean; c?: string | boolean }): Colours {
   const when = values.c === true ? 'always' : (values.color ?? 'auto')
   if (when !== 'auto' && when !== 'always' && when !== 'never') {
     throw new UsageError(`--color must be auto, always or never, not '${String(when)}'`)
   }
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== ''
   const on = when === 'always' || (when === 'auto' && process.stdout.isTTY === true && !noColor)
-  return new Chalk({ level: on ? 1 : 0 })
+  if (!on) return NO_COLOURS
+  // Loaded only here: chalk costs several milliseconds of start-up, and
+  // piped output, the common case, has no colours.
+  const { Chalk } = createRequire(import.meta.url)('chalk') as typeof import('chalk')
+  const chalk = new Chalk({ level: 1 })
+  return {
+    bold: (text) => chalk.bold(text),
+    cyan: (text) => chalk.cyan(text),
+    dim: (text) => chalk.dim(text),
+    green: (text) => chalk.green(text),
+    magenta: (text) => chalk.magenta(text),
+    yellow: (text) => chalk.yellow(text),
+  }
 }
 
 export function version(): string {

@@ -1,8 +1,7 @@
 // lsuserns and lspidns: the tree of user or PID namespaces, one namespace a line.
-import type { ChalkInstance } from 'chalk'
 
 import { NSTYPE_NAMES, discover, type DiscoveredNamespace, type NstypeName } from '../index.js'
-import { COMMON_HELP, colours, jsonEntry, keeper, notRootNote, parseOptions, runTool, version } from './common.js'
+import { COMMON_HELP, colours, jsonEntry, keeper, notRootNote, parseOptions, runTool, version, type Colours } from './common.js'
 import { treeRows } from './tree.js'
 
 type Kind = 'user' | 'pid'
@@ -40,7 +39,7 @@ function owner(ns: DiscoveredNamespace | undefined): string {
 }
 
 /** Why a namespace lives: its process, or what holds it when none is in it. */
-function holder(ns: DiscoveredNamespace, c: ChalkInstance): string {
+function holder(ns: DiscoveredNamespace, c: Colours): string {
   const k = keeper(ns)
   switch (k.kind) {
     case 'process':
@@ -54,7 +53,7 @@ function holder(ns: DiscoveredNamespace, c: ChalkInstance): string {
   }
 }
 
-function line(ns: DiscoveredNamespace, c: ChalkInstance): string {
+function line(ns: DiscoveredNamespace, c: Colours): string {
   const parts = [c.bold(nsName(ns.type, ns.ino)), holder(ns, c)]
   if (ns.type === 'user') {
     if (ns.ownerUid !== null) parts.push(`owner ${c.cyan(owner(ns))}`)
@@ -92,7 +91,7 @@ function tree(
   byIno: Map<number, DiscoveredNamespace>,
   text: (ns: DiscoveredNamespace) => string,
   details: (ns: DiscoveredNamespace) => string[],
-  c: ChalkInstance,
+  c: Colours,
 ): string {
   const out: string[] = []
   const children = (ns: DiscoveredNamespace): DiscoveredNamespace[] =>

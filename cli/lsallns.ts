@@ -1,6 +1,5 @@
 // lsallns: every namespace of every type on this machine, one a line, in
 // columns like util-linux lsns, including those no process is in.
-import type { ChalkInstance } from 'chalk'
 
 import { NSTYPE_NAMES, discover, type DiscoveredNamespace, type NstypeName } from '../index.js'
 import {
@@ -13,6 +12,7 @@ import {
   parseOptions,
   runTool,
   version,
+  type Colours,
 } from './common.js'
 import { treeRows } from './tree.js'
 
@@ -132,7 +132,7 @@ function cells(ns: DiscoveredNamespace, users: Map<number, DiscoveredNamespace>)
   ]
 }
 
-function colourCell(i: number, text: string, row: Row, c: ChalkInstance): string {
+function colourCell(i: number, text: string, row: Row, c: Colours): string {
   if (row.context) return c.dim(text)
   switch (HEADER[i]) {
     case 'NS':
@@ -150,7 +150,7 @@ function colourCell(i: number, text: string, row: Row, c: ChalkInstance): string
 }
 
 /** The table, columns padded to their widest cell; the tree prefixes go in front of NS. */
-function table(rows: Row[], c: ChalkInstance, tree: boolean): string {
+function table(rows: Row[], c: Colours, tree: boolean): string {
   const widths = HEADER.map((h, i) =>
     rows.reduce((w, row) => Math.max(w, (i === 0 ? [...row.prefix].length : 0) + row.cells[i]!.length), h.length),
   )
