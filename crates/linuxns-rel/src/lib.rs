@@ -153,7 +153,7 @@ mod pidfs {
     // argument is 0: declared as taking a pointer, always given a null one.
 
     nix::ioctl_write_ptr_bad!(
-        /// `PIDFD_GET_CGROUP_NAMESPACE` (EINVAL on Linux 6.18).
+        /// `PIDFD_GET_CGROUP_NAMESPACE`.
         pidfd_get_cgroup_namespace,
         nix::request_code_none!(super::pidfs::PIDFS_IOCTL_MAGIC, 1),
         u8

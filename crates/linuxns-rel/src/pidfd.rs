@@ -70,9 +70,9 @@ fn still_alive(pidfd: &OwnedFd) -> Result<()> {
 /// The namespace of type `t` of process `pid`, as a new read-only,
 /// close-on-exec descriptor. Through a pidfd where the kernel has the
 /// requests, so that the process cannot be swapped for another with the same
-/// pid meanwhile; else (and for cgroup, which Linux 6.18 answers with
-/// `EINVAL`) through `/proc/PID/ns/<type>`, checked against a pidfd where
-/// the kernel has `pidfd_open` (5.3).
+/// pid meanwhile; else (and where the kernel answers a request with
+/// `EINVAL`) through `/proc/PID/ns/<type>`, checked against a pidfd where the kernel has
+/// `pidfd_open` (5.3).
 pub fn open_process_namespace(pid: i32, t: NsType) -> Result<OwnedFd> {
     open_namespace_of(pid, t, false)
 }
