@@ -362,6 +362,11 @@ use linuxns_rel::Feature;
 /// Throws an `ENOTSUP` error naming the kernel release `feature` needs,
 /// unless the running kernel has it.
 fn gate(env: &Env, feature: Feature, api: &str) -> Result<()> {
+    gate_as(env, feature, api, feature.syscall())
+}
+
+/// [`gate`] for a function whose system call is not the feature's usual one.
+fn gate_as(env: &Env, feature: Feature, api: &str, syscall: linuxns_rel::Syscall) -> Result<()> {
     if feature.available() {
         return Ok(());
     }
@@ -374,7 +379,7 @@ fn gate(env: &Env, feature: Feature, api: &str) -> Result<()> {
     let mut obj = env.create_error(Error::new(Status::GenericFailure, message))?;
     obj.set_named_property("code", "ENOTSUP")?;
     obj.set_named_property("errno", -EOPNOTSUPP)?;
-    obj.set_named_property("syscall", feature.syscall().name())?;
+    obj.set_named_property("syscall", syscall.name())?;
     env.throw(obj)?;
     Err(Error::from_status(Status::PendingException))
 }
@@ -481,7 +486,8 @@ pub fn ns_file_handle(env: Env, ns: Either<i32, String>) -> Result<Buffer> {
 /// A new descriptor, owned by the caller, of the namespace a handle names (`open_by_handle_at`).
 #[napi(catch_unwind)]
 pub fn open_ns_file_handle(env: Env, handle: Buffer) -> Result<i32> {
-    gate(&env, Feature::NsFileHandle, "openNsFileHandle")?;
+    let syscall = linuxns_rel::Syscall::OpenByHandleAt;
+    gate_as(&env, Feature::NsFileHandle, "openNsFileHandle", syscall)?;
     linuxns_rel::open_ns_file_handle(&handle)
         .map(raw_fd)
         .map_err(|e| throw_sys_error(&env, e))

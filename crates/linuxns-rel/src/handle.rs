@@ -79,7 +79,7 @@ pub fn open_ns_file_handle(bytes: &[u8]) -> Result<OwnedFd> {
         syscall: Syscall::OpenByHandleAt,
         path: None,
     };
-    Feature::NsFileHandle.require()?;
+    Feature::NsFileHandle.require().map_err(|e| err(e.errno))?;
     let (size, rest) = bytes.split_first_chunk::<4>().ok_or(err(Errno::EINVAL))?;
     let (kind, data) = rest.split_first_chunk::<4>().ok_or(err(Errno::EINVAL))?;
     let handle_bytes = u32::from_ne_bytes(*size);

@@ -2,6 +2,8 @@
 //! when the test ends, and ground truth read from /proc.
 #![allow(dead_code)] // each test file uses its own part of this
 
+pub mod older_kernel;
+
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
