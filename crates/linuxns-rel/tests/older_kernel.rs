@@ -82,7 +82,7 @@ fn in_an_older_kernel() {
         Some((Errno::EOPNOTSUPP, "open_by_handle_at"))
     );
 
-    // What Linux 4.9 to 4.11 brought still works.
+    // What Linux 4.9 to 4.11 brought still works (and get_owner_uid below).
     let stat = ns_stat(net).unwrap_or_else(|e| panic!("ns_stat: {e}"));
     assert_eq!(
         (stat.ns_type, stat.ino, stat.id),
@@ -91,15 +91,20 @@ fn in_an_older_kernel() {
     assert_eq!(get_nstype(net), Ok(libc::CLONE_NEWNET));
     let owner = get_userns(net).unwrap_or_else(|e| panic!("get_userns: {e}"));
     assert_eq!(ino(&fd_path(&owner)), ino("/proc/self/ns/user"));
-    assert_eq!(get_owner_uid(&owner), Ok(nix::unistd::geteuid().as_raw()));
     assert_eq!(
         get_parentns("/proc/self/ns/user").err().map(|e| e.errno),
         Some(Errno::EPERM)
     );
 
-    // A process's namespaces come through /proc instead of a pidfd.
+    // A process in new namespaces, made by us; they come through /proc
+    // instead of a pidfd.
     let (_kid, chain) = sleeper(ALL_TYPES_SLEEPER);
     let pid = chain[chain.len() - 1];
+    let user = format!("/proc/{pid}/ns/user");
+    assert_eq!(
+        get_owner_uid(user.as_str()),
+        Ok(nix::unistd::geteuid().as_raw())
+    );
     for t in NsType::ALL {
         let fd = open_process_namespace(pid, t).unwrap_or_else(|e| panic!("{t}: {e}"));
         assert_eq!(
