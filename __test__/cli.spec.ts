@@ -284,6 +284,28 @@ test('colour: --color=always and -c colour the tree; never, piped auto and NO_CO
   }
 })
 
+test('colour: auto colours on a terminal, unless NO_COLOR is set or colour is off', async (t) => {
+  // script(1) runs the tool with a pseudo-terminal as its output.
+  const onTerminal = (args: string[], env: Record<string, string> = {}): Promise<Run> => {
+    const command = [process.execPath, bin('lsuserns'), ...args].map((a) => `'${a}'`).join(' ')
+    return runPiped(['script', '--quiet', '--return', '--command', command, '/dev/null'], env)
+  }
+  for (const args of [[], ['--color=auto']]) {
+    const r = await onTerminal(args)
+    t.is(r.status, 0, r.stderr)
+    t.regex(r.stdout, ANSI, args.join(' '))
+  }
+  for (const [args, env] of [
+    [[], { NO_COLOR: '1' }],
+    [['--color=never'], {}],
+  ] as const) {
+    const r = await onTerminal([...args], env)
+    t.is(r.status, 0, r.stderr)
+    t.notRegex(r.stdout, ANSI, `${args.join(' ')} ${JSON.stringify(env)}`)
+    t.regex(r.stdout, /user:\[\d+\]/)
+  }
+})
+
 test('as root there is no note on stderr', async (t) => {
   const r = await run('lsuserns', [])
   t.is(r.status, 0)
