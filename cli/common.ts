@@ -68,15 +68,7 @@ export function colours(values: { color?: string | boolean; c?: string | boolean
   // Loaded only here: chalk costs several milliseconds of start-up, and
   // piped output, the common case, has no colours.
   const { Chalk } = createRequire(import.meta.url)('chalk') as typeof import('chalk')
-  const chalk = new Chalk({ level: 1 })
-  return {
-    bold: (text) => chalk.bold(text),
-    cyan: (text) => chalk.cyan(text),
-    dim: (text) => chalk.dim(text),
-    green: (text) => chalk.green(text),
-    magenta: (text) => chalk.magenta(text),
-    yellow: (text) => chalk.yellow(text),
-  }
+  return new Chalk({ level: 1 })
 }
 
 export function version(): string {
