@@ -108,6 +108,7 @@ impl Source {
 /// A process standing for a namespace, with the name lsuserns would show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Process {
+    /// Its pid, as the caller's PID namespace numbers it.
     pub pid: i32,
     /// The base name of argv\[0\] without a leading `-`, or `[comm]` for a
     /// kernel thread.
@@ -117,13 +118,16 @@ pub struct Process {
 /// An open file descriptor that refers to a namespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FdHolder {
+    /// The process that has it open.
     pub pid: i32,
+    /// The descriptor's number in that process.
     pub fd: i32,
 }
 
 /// One namespace and what the scan learnt about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Namespace {
+    /// Its type.
     pub ns_type: NsType,
     /// The nsfs inode number, as in `type:[inode]`.
     pub ino: u64,

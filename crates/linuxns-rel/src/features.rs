@@ -24,6 +24,7 @@ pub enum Feature {
 }
 
 impl Feature {
+    /// Every feature.
     pub const ALL: [Feature; 6] = [
         Feature::NsId,
         Feature::PidTranslation,
@@ -92,11 +93,17 @@ impl Feature {
 /// What the running kernel has; see [`Feature`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KernelFeatures {
+    /// [`Feature::NsId`].
     pub ns_id: bool,
+    /// [`Feature::PidTranslation`].
     pub pid_translation: bool,
+    /// [`Feature::MntnsId`].
     pub mntns_id: bool,
+    /// [`Feature::MntnsList`].
     pub mntns_list: bool,
+    /// [`Feature::NsFileHandle`].
     pub ns_file_handle: bool,
+    /// [`Feature::PidfdNamespace`].
     pub pidfd_namespace: bool,
     /// The kernel release, as `uname -r` gives it.
     pub release: String,

@@ -24,6 +24,7 @@ pub(crate) fn ns_id(fd: std::os::fd::RawFd) -> nix::Result<u64> {
 /// A namespace's type, inode, device and id, from [`ns_stat`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct NsStat {
+    /// Its type (`NS_GET_NSTYPE`).
     pub ns_type: NsType,
     /// The nsfs inode number, as in `type:[inode]`.
     pub ino: u64,

@@ -18,6 +18,8 @@
 //! # Ok::<(), linuxns_rel::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
@@ -240,13 +242,21 @@ mod pidfs {
 /// The eight kinds of Linux namespace, each with its `CLONE_NEW*` value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NsType {
+    /// `CLONE_NEWCGROUP`: the cgroup root directory.
     Cgroup,
+    /// `CLONE_NEWIPC`: System V IPC and POSIX message queues.
     Ipc,
+    /// `CLONE_NEWNS`: mount points.
     Mnt,
+    /// `CLONE_NEWNET`: network devices, stacks, ports.
     Net,
+    /// `CLONE_NEWPID`: process ids.
     Pid,
+    /// `CLONE_NEWTIME`: the boot and monotonic clocks (Linux 5.6).
     Time,
+    /// `CLONE_NEWUSER`: user and group ids, and capabilities.
     User,
+    /// `CLONE_NEWUTS`: host and NIS domain name.
     Uts,
 }
 
@@ -304,8 +314,9 @@ impl fmt::Display for NsType {
     }
 }
 
-/// The system call that failed.
+/// The system call that failed; each variant is the call of that name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
 pub enum Syscall {
     Open,
     Ioctl,
@@ -317,6 +328,7 @@ pub enum Syscall {
 }
 
 impl Syscall {
+    /// The call's name, as in its man page and in Node's `err.syscall`.
     pub const fn name(self) -> &'static str {
         match self {
             Syscall::Open => "open",
@@ -334,8 +346,11 @@ impl Syscall {
 /// given, if the namespace was named by one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
+    /// What the kernel answered.
     pub errno: Errno,
+    /// The call that failed.
     pub syscall: Syscall,
+    /// The path the call was given; `None` for a file descriptor.
     pub path: Option<PathBuf>,
 }
 
@@ -357,6 +372,7 @@ impl From<Error> for std::io::Error {
     }
 }
 
+/// What every call of this crate gives.
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// A namespace as a call names it: a path, or an open file descriptor.
