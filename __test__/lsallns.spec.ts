@@ -234,6 +234,17 @@ function byKey(rows: TableRow[]): Map<string, TableRow> {
   return new Map(rows.map((r) => [`${r.cells.TYPE}:${r.cells.NS}`, r]))
 }
 
+/** The row of each known namespace; a missing one fails the test. */
+function knownRows(t: ExecutionContext, keys: Map<string, TableRow>): [Known, TableRow][] {
+  const found: [Known, TableRow][] = []
+  for (const k of known) {
+    const row = keys.get(`${k.type}:${k.ino}`)
+    if (row) found.push([k, row])
+    else t.fail(`${k.label} is not in the tree`)
+  }
+  return found
+}
+
 function userText(uid: number): string {
   return userName(uid) ?? String(uid)
 }
@@ -358,12 +369,7 @@ test('--tree=parent hangs user and PID namespaces under their parent, the flat t
   t.is(status, 0, stderr)
   const rows = parseTable(t, stdout, true)
   const keys = byKey(rows)
-  for (const k of known) {
-    const row = keys.get(`${k.type}:${k.ino}`)
-    if (!row) {
-      t.fail(`${k.label} is not in the tree`)
-      continue
-    }
+  for (const [k, row] of knownRows(t, keys)) {
     if (k.parent === null) t.is(row.depth, 0, `${k.label}: a flat type is a root`)
     else t.is(`${row.parent?.cells.TYPE}:${row.parent?.cells.NS}`, `${k.type}:${k.parent}`, `${k.label} under its parent`)
   }
@@ -381,12 +387,7 @@ test('--tree=owner hangs every namespace under its owning user namespace; with -
   t.is(status, 0, stderr)
   const rows = parseTable(t, stdout, true)
   const keys = byKey(rows)
-  for (const k of known) {
-    const row = keys.get(`${k.type}:${k.ino}`)
-    if (!row) {
-      t.fail(`${k.label} is not in the tree`)
-      continue
-    }
+  for (const [k, row] of knownRows(t, keys)) {
     t.is(`${row.parent?.cells.TYPE}:${row.parent?.cells.NS}`, `user:${k.owner}`, `${k.label} under its owner`)
   }
   for (const row of rows) if (row.parent) t.is(row.parent.cells.TYPE, 'user', `${row.line}: only user namespaces own`)

@@ -17,7 +17,9 @@ use linuxns_rel::{
 use nix::errno::Errno;
 
 mod common;
-use common::{bind, discover_alone, ino, is_root, sleeper, Mounted, ALL_TYPES_SLEEPER};
+use common::{
+    bind, discover_alone, ino, is_root, sleeper, Mounted, ALL_TYPES_SLEEPER, PID_TWO_DEEP_SLEEPER,
+};
 
 /// Whether the kernel has `f`; prints why a test skips where not.
 fn has(f: Feature) -> bool {
@@ -89,16 +91,7 @@ fn pid_translation_matches_nspid_two_levels_deep() {
     if !has(Feature::PidTranslation) {
         return;
     }
-    let (_kid, chain) = sleeper(&[
-        "unshare",
-        "-Urpf",
-        "--kill-child",
-        "unshare",
-        "-pf",
-        "--kill-child",
-        "sleep",
-        "infinity",
-    ]);
+    let (_kid, chain) = sleeper(PID_TWO_DEEP_SLEEPER);
     let (level1, level2) = (chain[1], chain[2]);
     let numbers = nspid(level2);
     assert_eq!(numbers.len(), 3, "NSpid of the sleep: {numbers:?}");

@@ -11,7 +11,7 @@ use nix::errno::Errno;
 use nix::sys::stat::fstat;
 
 mod common;
-use common::{ino, is_root, sleeper, Kid, ALL_TYPES_SLEEPER};
+use common::{ino, is_root, sleeper, Kid, ALL_TYPES_SLEEPER, PID_TWO_DEEP_SLEEPER};
 
 /// A process in new namespaces: the `sleep` at the end of a command, which
 /// ends with the test.
@@ -110,16 +110,7 @@ fn parents_of_three_nested_user_namespaces() {
 
 #[test]
 fn parents_of_a_pid_namespace_two_levels_deep() {
-    let s = Sleeper::start(&[
-        "unshare",
-        "-Urpf",
-        "--kill-child",
-        "unshare",
-        "-pf",
-        "--kill-child",
-        "sleep",
-        "infinity",
-    ]);
+    let s = Sleeper::start(PID_TWO_DEEP_SLEEPER);
     let level1 = s.chain[1];
     let parent = get_parentns(s.ns("pid").as_str()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(fd_ino(&parent), ino(&format!("/proc/{level1}/ns/pid")));

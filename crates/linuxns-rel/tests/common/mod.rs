@@ -33,6 +33,19 @@ pub const ALL_TYPES_SLEEPER: &[&str] = &[
     "infinity",
 ];
 
+/// A command that ends in a process two PID namespaces below ours (chain:
+/// unshare, the first namespace's init, the sleep), in a new user namespace.
+pub const PID_TWO_DEEP_SLEEPER: &[&str] = &[
+    "unshare",
+    "-Urpf",
+    "--kill-child",
+    "unshare",
+    "-pf",
+    "--kill-child",
+    "sleep",
+    "infinity",
+];
+
 /// A started process, killed and reaped when dropped, pass or fail.
 pub struct Kid(pub Child);
 
