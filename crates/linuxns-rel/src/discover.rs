@@ -759,20 +759,28 @@ impl Scan {
             self.follow(get_userns(&fd), NsType::User, &claimed, &mut pending);
             related.push(self.walk(pending, &claimed));
         }
+        let hidden = |ns_type| {
+            let mut entry = Entry::new(ns_type);
+            entry.via = Source::Hierarchy.bit();
+            entry
+        };
         for rel in related.into_iter().flatten() {
-            let entry = self.found.entry(rel.ino).or_insert_with(|| {
-                let mut entry = Entry::new(rel.ns_type);
-                entry.via = Source::Hierarchy.bit();
-                entry
-            });
-            if entry.ns_type == rel.ns_type {
-                entry.dev = rel.dev;
-                entry.id = rel.id;
-                entry.parent = rel.parent;
-                entry.owner = rel.owner;
-                entry.owner_uid = rel.owner_uid;
-                entry.opened = true;
+            let entry = self
+                .found
+                .entry(rel.ino)
+                .or_insert_with(|| hidden(rel.ns_type));
+            // A namespace that was open meanwhile is alive with this inode; an
+            // entry of another type under it is one that died during the scan
+            // and whose inode the kernel gave again.
+            if entry.ns_type != rel.ns_type {
+                *entry = hidden(rel.ns_type);
             }
+            entry.dev = rel.dev;
+            entry.id = rel.id;
+            entry.parent = rel.parent;
+            entry.owner = rel.owner;
+            entry.owner_uid = rel.owner_uid;
+            entry.opened = true;
         }
     }
 
@@ -879,8 +887,7 @@ impl Scan {
         let fd = related.ok()?;
         let st = fstat(&fd).ok()?;
         let ino = st.st_ino;
-        let other_type = self.found.get(&ino).is_some_and(|e| e.ns_type != t);
-        if self.types.contains(&t) && !other_type && claim(claimed, ino) {
+        if self.types.contains(&t) && claim(claimed, ino) {
             pending.push((ino, t, st.st_dev, fd));
         }
         Some(ino)
