@@ -29,11 +29,12 @@ use nix::sys::stat::{fstat, fstatat, stat, Mode};
 use nix::unistd::{Uid, User};
 
 use crate::features::Feature;
-use crate::ids::ns_id;
 use crate::pidfd::open_namespace_of;
 use crate::procfs::{
-    argv0_name, list_numbers, nsfs_mounts, parse_ns_link, parse_stat, read_head, readlinkat, CPath,
+    argv0_name, list_numbers, nsfs_mounts, parse_ns_link, parse_stat, read_head, CPath,
 };
+use crate::sys::dir::readlinkat;
+use crate::sys::nsfs;
 use crate::{
     get_nstype, get_owner_uid, get_parentns, get_userns, mount_namespaces, open_ns, Error,
     MntNsInfo, NsType, Result, Syscall,
@@ -825,7 +826,7 @@ impl Scan {
                 _ => None,
             };
             let id = if self.ids {
-                ns_id(fd.as_raw_fd()).ok()
+                nsfs::get_id(fd.as_raw_fd()).ok()
             } else {
                 None
             };

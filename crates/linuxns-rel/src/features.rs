@@ -1,10 +1,11 @@
 //! Which of the newer namespace interfaces the running kernel has, probed
 //! once (on first use) against the caller's own namespaces and cached.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
-use crate::{nsfs, open_ns, pidfd, Error, Syscall};
+use crate::sys::{handle, nsfs, pidfd, uname};
+use crate::{open_ns, Error, NsType, Syscall};
 
 /// A kernel interface that older kernels lack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -118,47 +119,20 @@ pub fn kernel_features() -> &'static KernelFeatures {
 fn probe() -> KernelFeatures {
     let own = |t: &str| open_ns(format!("/proc/self/ns/{t}")).ok();
     let (user, pid, mnt) = (own("user"), own("pid"), own("mnt"));
-    let raw = |fd: &Option<OwnedFd>| fd.as_ref().map(|fd| fd.as_raw_fd());
-    let mut id = 0u64;
-    let mut info = nsfs::MntNsInfo::default();
-    // SAFETY (all four): each request writes at most the one value its pointer points at, or none.
-    let ns_id = raw(&user).is_some_and(|fd| unsafe { nsfs::ns_get_id(fd, &mut id) }.is_ok());
-    let pid_translation = raw(&pid).is_some_and(|fd| {
-        unsafe { nsfs::ns_get_pid_in_pidns(fd, std::process::id() as i32) }.is_ok()
-    });
-    let mntns_id =
-        raw(&mnt).is_some_and(|fd| unsafe { nsfs::ns_get_mntns_id(fd, &mut id) }.is_ok());
-    let mntns_list =
-        raw(&mnt).is_some_and(|fd| unsafe { nsfs::ns_mnt_get_info(fd, &mut info) }.is_ok());
-    let ns_file_handle = user
-        .as_ref()
-        .is_some_and(|fd| crate::handle::name_to_handle(fd.as_raw_fd()).is_ok());
-    let pidfd_namespace = pidfd::pidfd_open(std::process::id() as i32)
-        .is_ok_and(|pidfd| pidfd::ioctl_namespace(&pidfd, crate::NsType::User, false).is_ok());
+    let me = std::process::id() as i32;
     KernelFeatures {
-        ns_id,
-        pid_translation,
-        mntns_id,
-        mntns_list,
-        ns_file_handle,
-        pidfd_namespace,
-        release: release(),
+        ns_id: works(&user, |fd| nsfs::get_id(fd).is_ok()),
+        pid_translation: works(&pid, |fd| nsfs::get_pid_in_pidns(fd, me).is_ok()),
+        mntns_id: works(&mnt, |fd| nsfs::get_mntns_id(fd).is_ok()),
+        mntns_list: works(&mnt, |fd| nsfs::mnt_get_info(fd).is_ok()),
+        ns_file_handle: works(&user, |fd| handle::name_to_handle_at(fd).is_ok()),
+        pidfd_namespace: pidfd::pidfd_open(me)
+            .is_ok_and(|fd| pidfd::get_namespace(fd.as_fd(), NsType::User, false).is_ok()),
+        release: uname::release(),
     }
 }
 
-/// The kernel release from `uname(2)`.
-fn release() -> String {
-    // SAFETY: utsname is plain data; uname fills it in.
-    let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
-    // SAFETY: `uts` is a valid utsname to write to.
-    if unsafe { libc::uname(&mut uts) } != 0 {
-        return String::new();
-    }
-    let bytes: Vec<u8> = uts
-        .release
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
+/// Whether `request` works on `fd`, where there is one.
+fn works(fd: &Option<OwnedFd>, request: impl FnOnce(RawFd) -> bool) -> bool {
+    fd.as_ref().is_some_and(|fd| request(fd.as_raw_fd()))
 }

@@ -2,23 +2,19 @@
 //! about a namespace in one call, and pid translation between PID
 //! namespaces (`NS_GET_{PID,TGID}_{FROM,IN}_PIDNS`, Linux 6.11).
 
+use std::os::fd::RawFd;
+
 use nix::errno::Errno;
 
 use crate::features::Feature;
-use crate::{nsfs, with_fd, NsRef, NsType, Result, Syscall};
+use crate::sys::{fd::fstat, nsfs};
+use crate::{ioctl, with_fd, NsRef, NsType, Result, Syscall};
 
 /// The namespace's unique 64-bit id (`NS_GET_ID`), never reused while the
 /// system runs. `EOPNOTSUPP` before Linux 6.18.
 pub fn get_ns_id<'a>(ns: impl Into<NsRef<'a>>) -> Result<u64> {
     Feature::NsId.require()?;
-    with_fd(ns.into(), |fd| ns_id(fd).map_err(|e| (e, Syscall::Ioctl)))
-}
-
-pub(crate) fn ns_id(fd: std::os::fd::RawFd) -> nix::Result<u64> {
-    let mut id = 0u64;
-    // SAFETY: the kernel writes one u64 through the pointer, which points at `id`.
-    unsafe { nsfs::ns_get_id(fd, &mut id) }?;
-    Ok(id)
+    with_fd(ns.into(), |fd| nsfs::get_id(fd).map_err(ioctl))
 }
 
 /// A namespace's type, inode, device and id, from [`ns_stat`].
@@ -39,12 +35,11 @@ pub struct NsStat {
 pub fn ns_stat<'a>(ns: impl Into<NsRef<'a>>) -> Result<NsStat> {
     let ids = Feature::NsId.available();
     with_fd(ns.into(), |fd| {
-        // SAFETY: the request passes no data.
-        let flag = unsafe { nsfs::ns_get_nstype(fd) }.map_err(|e| (e, Syscall::Ioctl))?;
+        let flag = nsfs::get_nstype(fd).map_err(ioctl)?;
         let ns_type = NsType::from_flag(flag).ok_or((Errno::EINVAL, Syscall::Ioctl))?;
-        let st = crate::fstat_raw(fd).map_err(|e| (e, Syscall::Fstat))?;
+        let st = fstat(fd).map_err(|e| (e, Syscall::Fstat))?;
         let id = if ids {
-            Some(ns_id(fd).map_err(|e| (e, Syscall::Ioctl))?)
+            Some(nsfs::get_id(fd).map_err(ioctl)?)
         } else {
             None
         };
@@ -57,35 +52,30 @@ pub fn ns_stat<'a>(ns: impl Into<NsRef<'a>>) -> Result<NsStat> {
     })
 }
 
-type PidRequest = unsafe fn(libc::c_int, libc::c_int) -> nix::Result<libc::c_int>;
-
-fn translate(ns: NsRef<'_>, request: PidRequest, pid: i32) -> Result<i32> {
+fn translate(ns: NsRef<'_>, request: fn(RawFd, i32) -> nix::Result<i32>, pid: i32) -> Result<i32> {
     Feature::PidTranslation.require()?;
-    // SAFETY: the request takes the pid as the argument's value and passes no memory.
-    with_fd(ns, |fd| {
-        unsafe { request(fd, pid) }.map_err(|e| (e, Syscall::Ioctl))
-    })
+    with_fd(ns, |fd| request(fd, pid).map_err(ioctl))
 }
 
 /// The caller's number for the process that is `pid` inside the PID
 /// namespace (`NS_GET_PID_FROM_PIDNS`). `ESRCH` where there is none the
 /// caller can see; `EINVAL` for other namespace types.
 pub fn pid_from_pidns<'a>(pidns: impl Into<NsRef<'a>>, pid: i32) -> Result<i32> {
-    translate(pidns.into(), nsfs::ns_get_pid_from_pidns, pid)
+    translate(pidns.into(), nsfs::get_pid_from_pidns, pid)
 }
 
 /// As [`pid_from_pidns`], for the thread group (`NS_GET_TGID_FROM_PIDNS`).
 pub fn tgid_from_pidns<'a>(pidns: impl Into<NsRef<'a>>, pid: i32) -> Result<i32> {
-    translate(pidns.into(), nsfs::ns_get_tgid_from_pidns, pid)
+    translate(pidns.into(), nsfs::get_tgid_from_pidns, pid)
 }
 
 /// The number inside the PID namespace of the process that is `pid` to the
 /// caller (`NS_GET_PID_IN_PIDNS`). `ESRCH` where it is not in that namespace.
 pub fn pid_in_pidns<'a>(pidns: impl Into<NsRef<'a>>, pid: i32) -> Result<i32> {
-    translate(pidns.into(), nsfs::ns_get_pid_in_pidns, pid)
+    translate(pidns.into(), nsfs::get_pid_in_pidns, pid)
 }
 
 /// As [`pid_in_pidns`], for the thread group (`NS_GET_TGID_IN_PIDNS`).
 pub fn tgid_in_pidns<'a>(pidns: impl Into<NsRef<'a>>, pid: i32) -> Result<i32> {
-    translate(pidns.into(), nsfs::ns_get_tgid_in_pidns, pid)
+    translate(pidns.into(), nsfs::get_tgid_in_pidns, pid)
 }

@@ -2,23 +2,20 @@
 //! mount namespace on the system (`NS_MNT_GET_INFO` / `NEXT` / `PREV`,
 //! Linux 6.12), also the ones no process is in.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 
 use crate::features::Feature;
-use crate::{nsfs, open_ns, with_fd, Error, NsRef, Result, Syscall};
+use crate::sys::fd::fstat;
+use crate::sys::nsfs::{self, RawMntNsInfo};
+use crate::{ioctl, open_ns, with_fd, Error, NsRef, Result, Syscall};
 
 /// The 64-bit id of a mount namespace (`NS_GET_MNTNS_ID`), as `statmount`
 /// and `listmount` know it. `EINVAL` for other types; `EOPNOTSUPP` before 6.11.
 pub fn get_mntns_id<'a>(ns: impl Into<NsRef<'a>>) -> Result<u64> {
     Feature::MntnsId.require()?;
-    with_fd(ns.into(), |fd| {
-        let mut id = 0u64;
-        // SAFETY: the kernel writes one u64 through the pointer, which points at `id`.
-        unsafe { nsfs::ns_get_mntns_id(fd, &mut id) }.map_err(|e| (e, Syscall::Ioctl))?;
-        Ok(id)
-    })
+    with_fd(ns.into(), |fd| nsfs::get_mntns_id(fd).map_err(ioctl))
 }
 
 /// One mount namespace of [`list_mount_namespaces`].
@@ -32,12 +29,8 @@ pub struct MntNsInfo {
     pub mounts: u32,
 }
 
-fn info_size() -> u32 {
-    std::mem::size_of::<nsfs::MntNsInfo>() as u32
-}
-
-fn info_of(fd: RawFd, info: &nsfs::MntNsInfo) -> std::result::Result<MntNsInfo, (Errno, Syscall)> {
-    let st = crate::fstat_raw(fd).map_err(|e| (e, Syscall::Fstat))?;
+fn info_of(fd: RawFd, info: &RawMntNsInfo) -> std::result::Result<MntNsInfo, (Errno, Syscall)> {
+    let st = fstat(fd).map_err(|e| (e, Syscall::Fstat))?;
     Ok(MntNsInfo {
         id: info.mnt_ns_id,
         ino: st.st_ino,
@@ -49,12 +42,7 @@ fn info_of(fd: RawFd, info: &nsfs::MntNsInfo) -> std::result::Result<MntNsInfo, 
 pub fn mntns_info<'a>(ns: impl Into<NsRef<'a>>) -> Result<MntNsInfo> {
     Feature::MntnsList.require()?;
     with_fd(ns.into(), |fd| {
-        let mut info = nsfs::MntNsInfo {
-            size: info_size(),
-            ..Default::default()
-        };
-        // SAFETY: the kernel writes one struct mnt_ns_info through the pointer.
-        unsafe { nsfs::ns_mnt_get_info(fd, &mut info) }.map_err(|e| (e, Syscall::Ioctl))?;
+        let info = nsfs::mnt_get_info(fd).map_err(ioctl)?;
         info_of(fd, &info)
     })
 }
@@ -75,36 +63,27 @@ pub fn mount_namespaces() -> Result<Vec<(MntNsInfo, OwnedFd)>> {
     let mut before = Vec::new();
     let mut after = Vec::new();
     for (previous, out) in [(true, &mut before), (false, &mut after)] {
-        let mut at = own.as_raw_fd();
+        let step = if previous {
+            nsfs::mnt_get_prev
+        } else {
+            nsfs::mnt_get_next
+        };
+        let mut last: Option<(MntNsInfo, OwnedFd)> = None;
         loop {
-            let mut info = nsfs::MntNsInfo {
-                size: info_size(),
-                ..Default::default()
-            };
-            // SAFETY: the kernel writes one struct mnt_ns_info through the
-            // pointer and returns a new descriptor.
-            let next = unsafe {
-                if previous {
-                    nsfs::ns_mnt_get_prev(at, &mut info)
-                } else {
-                    nsfs::ns_mnt_get_next(at, &mut info)
-                }
-            };
-            let fd = match next {
-                Ok(fd) => fd,
+            let at = last.as_ref().map_or(own.as_fd(), |(_, fd)| fd.as_fd());
+            let (fd, info) = match step(at) {
+                Ok(next) => next,
                 Err(Errno::ENOENT | Errno::EPERM) => break,
                 Err(errno) => return Err(err(errno)),
             };
-            // SAFETY: the kernel has just returned this descriptor; nothing else owns it.
-            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
             let found = info_of(fd.as_raw_fd(), &info).map_err(|(errno, syscall)| Error {
                 errno,
                 syscall,
                 path: None,
             })?;
-            at = fd.as_raw_fd();
-            out.push((found, fd));
+            out.extend(last.replace((found, fd)));
         }
+        out.extend(last);
     }
     before.reverse();
     before.push((first, own));

@@ -2,63 +2,29 @@
 //! (`PIDFD_GET_<TYPE>_NAMESPACE`, Linux 6.11), with `/proc/PID/ns/<type>`
 //! as the fallback where the kernel lacks the request.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 
 use nix::errno::Errno;
 
 use crate::features::Feature;
-use crate::{open_ns, pidfs, Error, NsType, Result, Syscall};
+use crate::{open_ns, sys, Error, NsType, Result, Syscall};
 
 /// `pidfd_open(pid, 0)`: a close-on-exec descriptor of the process.
 pub fn pidfd_open(pid: i32) -> Result<OwnedFd> {
-    // SAFETY: pidfd_open takes two integers and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    let fd = Errno::result(fd).map_err(|errno| Error {
+    sys::pidfd::pidfd_open(pid).map_err(|errno| Error {
         errno,
         syscall: Syscall::PidfdOpen,
         path: None,
-    })?;
-    let fd = i32::try_from(fd).map_err(|_| Error {
-        errno: Errno::EBADF,
-        syscall: Syscall::PidfdOpen,
-        path: None,
-    })?;
-    // SAFETY: the kernel has just returned this descriptor; nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// `ioctl(pidfd, PIDFD_GET_<TYPE>_NAMESPACE)` (or, with `for_children`, the
-/// `pid_for_children` / `time_for_children` request).
-pub(crate) fn ioctl_namespace(pidfd: &OwnedFd, t: NsType, for_children: bool) -> Result<OwnedFd> {
-    let err = |errno| Error {
-        errno,
-        syscall: Syscall::Ioctl,
-        path: None,
-    };
-    let request = pidfs::get_namespace(t, for_children).ok_or(err(Errno::EINVAL))?;
-    // SAFETY: the request takes a null argument and returns a new descriptor.
-    let fd = unsafe { request(pidfd.as_raw_fd(), std::ptr::null()) }.map_err(err)?;
-    // SAFETY: the kernel has just returned this descriptor; nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    })
 }
 
 /// Whether the process behind `pidfd` is still alive (`pidfd_send_signal`
 /// with signal 0); `ESRCH` once it has exited.
 fn still_alive(pidfd: &OwnedFd) -> Result<()> {
-    // SAFETY: signal 0 sends nothing; the null siginfo is allowed.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            0,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    match Errno::result(r) {
+    match sys::pidfd::pidfd_send_signal(pidfd.as_fd(), 0) {
         // EPERM: alive, only not ours to signal.
-        Ok(_) | Err(Errno::EPERM) => Ok(()),
+        Ok(()) | Err(Errno::EPERM) => Ok(()),
         Err(errno) => Err(Error {
             errno,
             syscall: Syscall::PidfdSendSignal,
@@ -89,9 +55,15 @@ pub(crate) fn open_namespace_of(pid: i32, t: NsType, for_children: bool) -> Resu
         .as_ref()
         .filter(|_| Feature::PidfdNamespace.available())
     {
-        match ioctl_namespace(pidfd, t, for_children) {
-            Err(e) if e.errno == Errno::EINVAL => {}
-            done => return done,
+        match sys::pidfd::get_namespace(pidfd.as_fd(), t, for_children) {
+            Err(Errno::EINVAL) => {}
+            done => {
+                return done.map_err(|errno| Error {
+                    errno,
+                    syscall: Syscall::Ioctl,
+                    path: None,
+                })
+            }
         }
     }
     let suffix = if for_children { "_for_children" } else { "" };

@@ -4,7 +4,7 @@
 
 use std::ffi::{CStr, OsStr};
 use std::io::Write;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
@@ -12,6 +12,7 @@ use nix::errno::Errno;
 use nix::fcntl::{openat, OFlag};
 use nix::sys::stat::Mode;
 
+use crate::sys::dir::getdents64;
 use crate::NsType;
 
 /// A reusable buffer for building NUL-terminated paths.
@@ -31,26 +32,6 @@ impl CPath {
     }
 }
 
-/// `readlinkat(2)` into `buf`. A target longer than `buf` comes back cut to
-/// its length, which is fine here: namespace links are short.
-pub(crate) fn readlinkat<'b>(
-    dir: BorrowedFd<'_>,
-    path: &CStr,
-    buf: &'b mut [u8],
-) -> Result<&'b [u8], Errno> {
-    // SAFETY: `path` is NUL-terminated and the kernel writes at most `buf.len()` bytes into `buf`.
-    let n = unsafe {
-        libc::readlinkat(
-            dir.as_raw_fd(),
-            path.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    let n = usize::try_from(Errno::result(n)?).map_err(|_| Errno::EINVAL)?;
-    buf.get(..n).ok_or(Errno::EINVAL)
-}
-
 /// Opens the directory `name` below `dir` and lists its numeric entries
 /// (pids, tids, fds) into `out`, through `getdents64(2)` into `dents`;
 /// returns the open directory. Spares the `fstat`, `fcntl` and `lseek`
@@ -65,20 +46,11 @@ pub(crate) fn list_numbers(
     let listing = openat(dir, name, flags, Mode::empty())?;
     out.clear();
     loop {
-        // SAFETY: the kernel writes at most `dents.len()` bytes into `dents`.
-        let n = unsafe {
-            libc::syscall(
-                libc::SYS_getdents64,
-                listing.as_fd().as_raw_fd(),
-                dents.as_mut_ptr(),
-                dents.len(),
-            )
-        };
-        let n = usize::try_from(Errno::result(n)?).map_err(|_| Errno::EINVAL)?;
-        if n == 0 {
+        let records = getdents64(listing.as_fd(), dents)?;
+        if records.is_empty() {
             return Ok(listing);
         }
-        out.extend(dirent_numbers(dents.get(..n).ok_or(Errno::EINVAL)?));
+        out.extend(dirent_numbers(records));
     }
 }
 
@@ -204,6 +176,7 @@ fn unescape(field: &[u8]) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
 
     #[test]
     fn ns_links() {
