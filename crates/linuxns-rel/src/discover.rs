@@ -28,17 +28,17 @@ use nix::sched::{setns, unshare, CloneFlags};
 use nix::sys::stat::{fstat, fstatat, stat, Mode};
 use nix::unistd::{Uid, User};
 
+use crate::error::{Error, Result, Syscall};
 use crate::features::Feature;
+use crate::mntns::{mount_namespaces, MntNsInfo};
+use crate::nstype::NsType;
 use crate::pidfd::open_namespace_of;
 use crate::procfs::{
     argv0_name, list_numbers, nsfs_mounts, parse_ns_link, parse_stat, read_head, CPath,
 };
+use crate::relations::{get_nstype, get_owner_uid, get_parentns, get_userns, open_ns};
 use crate::sys::dir::readlinkat;
 use crate::sys::nsfs;
-use crate::{
-    get_nstype, get_owner_uid, get_parentns, get_userns, mount_namespaces, open_ns, Error,
-    MntNsInfo, NsType, Result, Syscall,
-};
 
 /// What to look for and where.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,8 +4,10 @@
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
+use crate::error::{Error, Result, Syscall};
+use crate::nstype::NsType;
+use crate::relations::open_ns;
 use crate::sys::{handle, nsfs, pidfd, uname};
-use crate::{open_ns, Error, NsType, Syscall};
 
 /// A kernel interface that older kernels lack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,7 +80,7 @@ impl Feature {
     }
 
     /// `Ok` where the kernel has it; else `EOPNOTSUPP` from [`Feature::syscall`].
-    pub(crate) fn require(self) -> crate::Result<()> {
+    pub(crate) fn require(self) -> Result<()> {
         if self.available() {
             Ok(())
         } else {

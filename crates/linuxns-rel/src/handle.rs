@@ -6,9 +6,10 @@ use std::os::fd::OwnedFd;
 
 use nix::errno::Errno;
 
+use crate::error::{Error, Result, Syscall};
 use crate::features::Feature;
+use crate::nsref::{with_fd, NsRef};
 use crate::sys::handle::{self as sys, FileHandle, MAX_HANDLE_SZ};
-use crate::{with_fd, Error, NsRef, Result, Syscall};
 
 /// A handle as the bytes of a `struct file_handle`: native-endian `u32`
 /// size, `i32` type, then the handle.

@@ -6,9 +6,11 @@ use std::os::fd::RawFd;
 
 use nix::errno::Errno;
 
+use crate::error::{Result, Syscall};
 use crate::features::Feature;
+use crate::nsref::{ioctl, with_fd, NsRef};
+use crate::nstype::NsType;
 use crate::sys::{fd::fstat, nsfs};
-use crate::{ioctl, with_fd, NsRef, NsType, Result, Syscall};
 
 /// The namespace's unique 64-bit id (`NS_GET_ID`), never reused while the
 /// system runs. `EOPNOTSUPP` before Linux 6.18.

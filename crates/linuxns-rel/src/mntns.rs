@@ -6,10 +6,12 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 
+use crate::error::{Error, Result, Syscall};
 use crate::features::Feature;
+use crate::nsref::{ioctl, with_fd, NsRef};
+use crate::relations::open_ns;
 use crate::sys::fd::fstat;
 use crate::sys::nsfs::{self, RawMntNsInfo};
-use crate::{ioctl, open_ns, with_fd, Error, NsRef, Result, Syscall};
 
 /// The 64-bit id of a mount namespace (`NS_GET_MNTNS_ID`), as `statmount`
 /// and `listmount` know it. `EINVAL` for other types; `EOPNOTSUPP` before 6.11.

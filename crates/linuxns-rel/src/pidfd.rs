@@ -7,8 +7,11 @@ use std::path::PathBuf;
 
 use nix::errno::Errno;
 
+use crate::error::{Error, Result, Syscall};
 use crate::features::Feature;
-use crate::{open_ns, sys, Error, NsType, Result, Syscall};
+use crate::nstype::NsType;
+use crate::relations::open_ns;
+use crate::sys;
 
 /// `pidfd_open(pid, 0)`: a close-on-exec descriptor of the process.
 pub fn pidfd_open(pid: i32) -> Result<OwnedFd> {

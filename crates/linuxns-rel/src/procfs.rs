@@ -12,8 +12,8 @@ use nix::errno::Errno;
 use nix::fcntl::{openat, OFlag};
 use nix::sys::stat::Mode;
 
+use crate::nstype::NsType;
 use crate::sys::dir::getdents64;
-use crate::NsType;
 
 /// A reusable buffer for building NUL-terminated paths.
 pub(crate) struct CPath(Vec<u8>);
@@ -99,9 +99,7 @@ pub(crate) fn read_head<'b>(
 pub(crate) fn parse_ns_link(link: &[u8]) -> Option<(NsType, u64)> {
     let colon = link.iter().position(|&b| b == b':')?;
     let (name, rest) = link.split_at(colon);
-    let ns_type = NsType::ALL
-        .into_iter()
-        .find(|t| t.name().as_bytes() == name)?;
+    let ns_type = std::str::from_utf8(name).ok()?.parse().ok()?;
     let digits = rest.strip_prefix(b":[")?.strip_suffix(b"]")?;
     Some((ns_type, std::str::from_utf8(digits).ok()?.parse().ok()?))
 }

@@ -7,7 +7,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use nix::errno::Errno;
 
 use super::fd::{owned, owned_from};
-use crate::NsType;
+use crate::nstype::NsType;
 
 /// The requests, each declared once. Each is `_IO(0xFF, n)`, but the kernel
 /// answers `EINVAL` unless the argument is 0: declared as taking a pointer,
