@@ -5,7 +5,7 @@
 //! A namespace is named by a [`NsRef`]: a path such as `/proc/self/ns/net`
 //! (opened read-only and closed again inside the call) or a file descriptor
 //! that the caller owns (never closed here). Namespaces handed back
-//! ([`get_userns`], [`get_parentns`]) come as [`OwnedFd`]s, read-only and
+//! ([`get_userns`], [`get_parentns`]) come as [`OwnedFd`](std::os::fd::OwnedFd)s, read-only and
 //! close-on-exec, which are themselves namespace references.
 //!
 //! ```no_run

@@ -70,6 +70,11 @@ impl NsType {
             NsType::Uts => "uts",
         }
     }
+
+    /// The type of a name as [`NsType::name`] gives it; see also `str::parse`.
+    pub fn from_name(name: &str) -> Option<NsType> {
+        NsType::ALL.into_iter().find(|t| t.name() == name)
+    }
 }
 
 /// A name that is none of the eight of [`NsType::name`].
@@ -92,20 +97,8 @@ impl FromStr for NsType {
 
     /// The type of a name as [`NsType::name`] gives it.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Ok(match name {
-            "cgroup" => NsType::Cgroup,
-            "ipc" => NsType::Ipc,
-            "mnt" => NsType::Mnt,
-            "net" => NsType::Net,
-            "pid" => NsType::Pid,
-            "time" => NsType::Time,
-            "user" => NsType::User,
-            "uts" => NsType::Uts,
-            _ => {
-                return Err(UnknownNsType {
-                    name: name.to_owned(),
-                })
-            }
+        NsType::from_name(name).ok_or_else(|| UnknownNsType {
+            name: name.to_owned(),
         })
     }
 }

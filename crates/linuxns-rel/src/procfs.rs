@@ -1,6 +1,7 @@
-//! Small readers of `/proc` for the discovery scan. The hot path (one
-//! readlink per process and type) reuses caller buffers, so a scan of many
-//! thousand processes allocates next to nothing per link.
+//! What the discovery scan reads of `/proc`: pure parsers of what it reads
+//! (namespace links, `stat`, `cmdline`, `mountinfo`, directory records),
+//! and the readers, which reuse one thread's buffers ([`Reader`]) so that a
+//! scan of many thousand processes allocates next to nothing per link.
 
 use std::ffi::{CStr, OsStr};
 use std::io::Write;
@@ -9,22 +10,22 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use nix::errno::Errno;
-use nix::fcntl::{openat, OFlag};
-use nix::sys::stat::Mode;
+use nix::fcntl::{openat, AtFlags, OFlag};
+use nix::sys::stat::{fstatat, FileStat, Mode};
 
 use crate::nstype::NsType;
-use crate::sys::dir::getdents64;
+use crate::sys::dir::{getdents64, readlinkat};
 
 /// A reusable buffer for building NUL-terminated paths.
-pub(crate) struct CPath(Vec<u8>);
+struct CPath(Vec<u8>);
 
 impl CPath {
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         CPath(Vec::with_capacity(64))
     }
 
     /// The formatted path, valid until the next call.
-    pub(crate) fn set(&mut self, args: std::fmt::Arguments<'_>) -> Result<&CStr, Errno> {
+    fn set(&mut self, args: std::fmt::Arguments<'_>) -> Result<&CStr, Errno> {
         self.0.clear();
         self.0.write_fmt(args).map_err(|_| Errno::EINVAL)?;
         self.0.push(0);
@@ -36,7 +37,7 @@ impl CPath {
 /// (pids, tids, fds) into `out`, through `getdents64(2)` into `dents`;
 /// returns the open directory. Spares the `fstat`, `fcntl` and `lseek`
 /// calls that `opendir(3)` and its iterator add to every listing.
-pub(crate) fn list_numbers(
+fn list_numbers(
     dir: BorrowedFd<'_>,
     name: &CStr,
     dents: &mut [u8],
@@ -84,11 +85,7 @@ fn parse_number(digits: &[u8]) -> Option<i32> {
 
 /// Reads the start of a small file (a `/proc/PID/stat` or `cmdline`) with a
 /// single `read`: enough for the fields wanted here.
-pub(crate) fn read_head<'b>(
-    dir: BorrowedFd<'_>,
-    path: &CStr,
-    buf: &'b mut [u8],
-) -> Result<&'b [u8], Errno> {
+fn read_head<'b>(dir: BorrowedFd<'_>, path: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
     let fd = openat(dir, path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
     let n = nix::unistd::read(&fd, buf)?;
     buf.get(..n).ok_or(Errno::EINVAL)
@@ -99,7 +96,7 @@ pub(crate) fn read_head<'b>(
 pub(crate) fn parse_ns_link(link: &[u8]) -> Option<(NsType, u64)> {
     let colon = link.iter().position(|&b| b == b':')?;
     let (name, rest) = link.split_at(colon);
-    let ns_type = std::str::from_utf8(name).ok()?.parse().ok()?;
+    let ns_type = NsType::from_name(std::str::from_utf8(name).ok()?)?;
     let digits = rest.strip_prefix(b":[")?.strip_suffix(b"]")?;
     Some((ns_type, std::str::from_utf8(digits).ok()?.parse().ok()?))
 }
@@ -169,6 +166,118 @@ fn unescape(field: &[u8]) -> PathBuf {
         }
     }
     PathBuf::from(OsStr::from_bytes(&out))
+}
+
+/// One thread's buffers for reading `/proc`, and the reads the scan makes
+/// through them. Paths are given as format arguments, relative to an open
+/// directory.
+pub(crate) struct Reader {
+    path: CPath,
+    buf: Vec<u8>,
+    /// Directory listings (pids, tids, fds), reused.
+    pub(crate) numbers: Vec<i32>,
+    /// Raw `getdents64` records.
+    dents: Vec<u8>,
+}
+
+impl Reader {
+    pub(crate) fn new() -> Self {
+        Reader {
+            path: CPath::new(),
+            buf: vec![0; 4096],
+            numbers: Vec::new(),
+            dents: vec![0; 32 * 1024],
+        }
+    }
+
+    /// Lists the numeric entries of directory `name` below `dir` into
+    /// `self.numbers`, and returns the directory.
+    pub(crate) fn list(&mut self, dir: BorrowedFd<'_>, name: &CStr) -> nix::Result<OwnedFd> {
+        list_numbers(dir, name, &mut self.dents, &mut self.numbers)
+    }
+
+    /// The target of a link below `dir`, valid until the next read.
+    pub(crate) fn link(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        args: std::fmt::Arguments<'_>,
+    ) -> nix::Result<&[u8]> {
+        let path = self.path.set(args)?;
+        readlinkat(dir, path, &mut self.buf)
+    }
+
+    /// The namespace a link below `dir` names, if it is one of type `t`.
+    pub(crate) fn ns_link(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        args: std::fmt::Arguments<'_>,
+        t: NsType,
+    ) -> Option<u64> {
+        let link = self.link(dir, args).ok()?;
+        parse_ns_link(link)
+            .filter(|(lt, _)| *lt == t)
+            .map(|(_, ino)| ino)
+    }
+
+    /// The inode of `ns/<type>_for_children` below `dir`; `Ok(None)` where
+    /// the link reads empty (or is gone: a PID namespace that has no
+    /// process yet, as after `unshare --pid` without a fork).
+    pub(crate) fn for_children(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        t: NsType,
+    ) -> nix::Result<Option<u64>> {
+        match self.link(dir, format_args!("ns/{t}_for_children")) {
+            Ok(link) if !link.is_empty() => Ok(parse_ns_link(link)
+                .filter(|(lt, _)| *lt == t)
+                .map(|(_, ino)| ino)),
+            Ok(_) | Err(Errno::ENOENT) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opens a path below `dir` read-only, as nsfs wants it.
+    pub(crate) fn open(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        args: std::fmt::Arguments<'_>,
+    ) -> Option<OwnedFd> {
+        self.open_with(dir, args, OFlag::O_RDONLY | OFlag::O_CLOEXEC)
+    }
+
+    /// Opens a path below `dir` with `flags`.
+    pub(crate) fn open_with(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        args: std::fmt::Arguments<'_>,
+        flags: OFlag,
+    ) -> Option<OwnedFd> {
+        let path = self.path.set(args).ok()?;
+        openat(dir, path, flags, Mode::empty()).ok()
+    }
+
+    /// `stat(2)` of a path below `dir`, following links.
+    pub(crate) fn stat_at(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        args: std::fmt::Arguments<'_>,
+    ) -> Option<FileStat> {
+        let path = self.path.set(args).ok()?;
+        fstatat(dir, path, AtFlags::empty()).ok()
+    }
+
+    /// The parent pid and command name of a process, from `/proc/PID/stat`.
+    pub(crate) fn stat(&mut self, proc: BorrowedFd<'_>, pid: i32) -> Option<(i32, String)> {
+        let path = self.path.set(format_args!("{pid}/stat")).ok()?;
+        let stat = read_head(proc, path, &mut self.buf).ok()?;
+        parse_stat(stat).map(|(ppid, comm)| (ppid, String::from_utf8_lossy(comm).into_owned()))
+    }
+
+    /// The name of a process's argv\[0\], from `/proc/PID/cmdline` (see [`argv0_name`]).
+    pub(crate) fn argv0(&mut self, proc: BorrowedFd<'_>, pid: i32) -> Option<String> {
+        let path = self.path.set(format_args!("{pid}/cmdline")).ok()?;
+        argv0_name(read_head(proc, path, &mut self.buf).ok()?)
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ pub fn open_ns(path: impl AsRef<Path>) -> Result<OwnedFd> {
 }
 
 /// The `CLONE_NEW*` value of the namespace's type (`NS_GET_NSTYPE`); see
-/// [`NsType::from_flag`].
+/// [`NsType::from_flag`](crate::NsType::from_flag).
 pub fn get_nstype<'a>(ns: impl Into<NsRef<'a>>) -> Result<i32> {
     with_fd(ns.into(), |fd| sys::nsfs::get_nstype(fd).map_err(ioctl))
 }

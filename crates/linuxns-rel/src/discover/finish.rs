@@ -1,0 +1,126 @@
+//! Adds what is only known once all is found: each namespace's
+//! representative process, its owner's user name and its children; leaves
+//! out what vanished, and sorts.
+
+use std::collections::HashMap;
+use std::os::fd::{AsFd, BorrowedFd};
+
+use nix::unistd::{Uid, User};
+
+use super::model::{Discovery, Namespace, Process, Source};
+use super::pool::par_map;
+use super::state::State;
+use crate::nstype::NsType;
+use crate::procfs::Reader;
+
+/// The model of what the steps found, sorted by type name and inode;
+/// namespaces that could not be opened have vanished and are left out.
+pub(super) fn finish(state: State) -> Discovery {
+    let mut namespaces: Vec<Namespace> = state
+        .found
+        .into_iter()
+        .filter(|(_, e)| e.opened)
+        .map(|(ino, mut e)| {
+            e.pids.sort_unstable();
+            e.pids.dedup();
+            e.fd_holders.sort_unstable();
+            e.fd_holders.dedup();
+            e.bind_mounts.sort();
+            e.bind_mounts.dedup();
+            Namespace {
+                ns_type: e.ns_type,
+                ino,
+                dev: e.dev,
+                id: e.id,
+                parent: e.parent,
+                children: Vec::new(),
+                owner: e.owner,
+                owner_uid: e.owner_uid,
+                owner_name: None,
+                representative: None,
+                pids: e.pids,
+                via: Source::ALL
+                    .into_iter()
+                    .filter(|s| e.via & s.bit() != 0)
+                    .collect(),
+                fd_holders: e.fd_holders,
+                bind_mounts: e.bind_mounts,
+            }
+        })
+        .collect();
+    namespaces.sort_by_key(|ns| (ns.ns_type.name(), ns.ino));
+    let proc = state.proc.as_fd();
+    let representatives = par_map(&namespaces, Reader::new, |r, ns| {
+        representative(r, proc, &ns.pids)
+    });
+    for (ns, representative) in namespaces.iter_mut().zip(representatives) {
+        ns.representative = representative;
+    }
+    name_owners(&mut namespaces);
+    add_children(&mut namespaces);
+    Discovery { namespaces }
+}
+
+/// The lowest pid, then up its parents while they stay among `pids`
+/// (sorted), as linuxns_rel's lsuserns picks the process it shows.
+fn representative(r: &mut Reader, proc: BorrowedFd<'_>, pids: &[i32]) -> Option<Process> {
+    let mut pid = *pids.first()?;
+    // A lone member has no parent to climb to: spare its stat. The bound
+    // guards against a ppid loop while processes come and go.
+    for _ in 1..pids.len().min(1024) {
+        match r.stat(proc, pid) {
+            Some((ppid, _)) if ppid > 0 && ppid != pid && pids.binary_search(&ppid).is_ok() => {
+                pid = ppid
+            }
+            _ => break,
+        }
+    }
+    let name = r
+        .argv0(proc, pid)
+        .or_else(|| r.stat(proc, pid).map(|(_, comm)| format!("[{comm}]")))
+        .unwrap_or_default();
+    Some(Process { pid, name })
+}
+
+/// Fills in the user names of the owners of user namespaces, asking the
+/// user database once per distinct uid.
+fn name_owners(namespaces: &mut [Namespace]) {
+    let mut names: HashMap<u32, Option<String>> = HashMap::new();
+    for ns in namespaces
+        .iter_mut()
+        .filter(|ns| ns.ns_type == NsType::User)
+    {
+        if let Some(uid) = ns.owner_uid {
+            ns.owner_name = names
+                .entry(uid)
+                .or_insert_with(|| {
+                    User::from_uid(Uid::from_raw(uid))
+                        .ok()
+                        .flatten()
+                        .map(|u| u.name)
+                })
+                .clone();
+        }
+    }
+}
+
+/// Lists each namespace under its parent's children, where the parent was
+/// found too; `namespaces` is sorted, so they come in inode order.
+fn add_children(namespaces: &mut [Namespace]) {
+    let index: HashMap<u64, usize> = namespaces
+        .iter()
+        .enumerate()
+        .map(|(i, ns)| (ns.ino, i))
+        .collect();
+    for i in 0..namespaces.len() {
+        let Some(ns) = namespaces.get(i) else { break };
+        let (child, ns_type) = (ns.ino, ns.ns_type);
+        let parent = ns
+            .parent
+            .and_then(|p| index.get(&p))
+            .and_then(|&p| namespaces.get_mut(p));
+        if let Some(parent) = parent.filter(|p| p.ns_type == ns_type) {
+            parent.children.push(child);
+        }
+    }
+}

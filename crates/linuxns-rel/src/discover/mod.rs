@@ -1,0 +1,79 @@
+//! Finds the namespaces on the system by scanning `/proc`, including those
+//! that no process sits in: ones kept alive only by an open descriptor or a
+//! bind mount, and ancestors that only the nsfs ioctls reveal.
+//!
+//! The scan reads one link per process and type and merges what it sees by
+//! inode; the ioctls then run once per distinct namespace, so the cost grows
+//! with the number of processes only through cheap `readlink` calls.
+//!
+//! ```no_run
+//! use linuxns_rel::discover::{discover, DiscoverOptions};
+//!
+//! for ns in discover(&DiscoverOptions::default())?.namespaces {
+//!     println!("{}:[{}] parent {:?} pids {:?}", ns.ns_type, ns.ino, ns.parent, ns.pids);
+//! }
+//! # Ok::<(), linuxns_rel::Error>(())
+//! ```
+//!
+//! Each step of the scan is a module of its own that adds to one shared
+//! state, the model in progress, in the order [`discover`] runs them: a new
+//! way to find namespaces is a new step.
+
+mod finish;
+mod model;
+mod mounts;
+mod pending;
+mod pool;
+mod relations;
+mod scan;
+mod state;
+
+pub use model::{Discovery, FdHolder, Namespace, Process, Source, UnknownSource};
+
+use crate::error::Result;
+use crate::nstype::NsType;
+
+/// What to look for and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoverOptions {
+    /// The namespace types to report; user and PID by default.
+    pub types: Vec<NsType>,
+    /// Also read every thread's links, for threads that sit in another
+    /// namespace than their process. Off by default: it costs a directory
+    /// read per process and a link per thread.
+    pub tasks: bool,
+    /// Look for namespaces held only by an open file descriptor. On by default.
+    pub fds: bool,
+    /// Look for nsfs bind mounts (as `ip netns add` makes) in every mount
+    /// namespace seen. On by default.
+    pub bind_mounts: bool,
+}
+
+impl Default for DiscoverOptions {
+    fn default() -> Self {
+        DiscoverOptions {
+            types: vec![NsType::User, NsType::Pid],
+            tasks: false,
+            fds: true,
+            bind_mounts: true,
+        }
+    }
+}
+
+/// Scans `/proc` for the namespaces `options` asks for. Processes that exit
+/// or deny access mid-scan are skipped, and namespaces that vanish before
+/// they could be opened are left out. Fails only if `/proc` cannot be read.
+///
+/// The per-process scan, the ioctls and the representatives are spread over
+/// the available cores; each thread works on its own share with its own
+/// buffers, and the results are merged in one place.
+pub fn discover(options: &DiscoverOptions) -> Result<Discovery> {
+    let mut state = state::State::new(options)?;
+    scan::processes(&mut state)?;
+    let listed = mounts::list_mount_namespaces(&state);
+    mounts::bind_mounts(&mut state, &listed);
+    pending::pending(&mut state);
+    mounts::mount_list(&mut state, listed);
+    relations::relations(&mut state);
+    Ok(finish::finish(state))
+}
