@@ -3,7 +3,7 @@
  * nsfs ioctls (owning user namespace, parent, owner uid, type).
  */
 import { closeSync } from 'node:fs'
-import os from 'node:os'
+import type { KernelFeatures, NstypeName } from './binding.js'
 
 type Binding = typeof import('./binding.js')
 
@@ -18,39 +18,28 @@ const native: Binding = await import('./binding.js').catch((cause: unknown) => {
   )
 })
 
-/** cgroup namespace type. */
-export const CLONE_NEWCGROUP = 0x02000000
-/** Inter-process communication namespace type. */
-export const CLONE_NEWIPC = 0x08000000
-/** Network namespace type. */
-export const CLONE_NEWNET = 0x40000000
-/** Mount namespace type. */
-export const CLONE_NEWNS = 0x00020000
-/** PID namespace type. */
-export const CLONE_NEWPID = 0x20000000
-/** Time namespace type (Linux 5.6). */
-export const CLONE_NEWTIME = 0x00000080
-/** User namespace type. */
-export const CLONE_NEWUSER = 0x10000000
-/** UTS (host and domain name) namespace type. */
-export const CLONE_NEWUTS = 0x04000000
+/** cgroup namespace type (`0x02000000`). */
+export const CLONE_NEWCGROUP = native.CLONE_NEWCGROUP
+/** Inter-process communication namespace type (`0x08000000`). */
+export const CLONE_NEWIPC = native.CLONE_NEWIPC
+/** Network namespace type (`0x40000000`). */
+export const CLONE_NEWNET = native.CLONE_NEWNET
+/** Mount namespace type (`0x00020000`). */
+export const CLONE_NEWNS = native.CLONE_NEWNS
+/** PID namespace type (`0x20000000`). */
+export const CLONE_NEWPID = native.CLONE_NEWPID
+/** Time namespace type (`0x00000080`, Linux 5.6). */
+export const CLONE_NEWTIME = native.CLONE_NEWTIME
+/** User namespace type (`0x10000000`). */
+export const CLONE_NEWUSER = native.CLONE_NEWUSER
+/** UTS (host and domain name) namespace type (`0x04000000`). */
+export const CLONE_NEWUTS = native.CLONE_NEWUTS
 
-/** The name of a namespace type, as in `/proc/PID/ns/NAME` and `NAME:[inode]`. */
-export type NstypeName = 'cgroup' | 'ipc' | 'mnt' | 'net' | 'pid' | 'time' | 'user' | 'uts'
-
-const nstypeNames = new Map<number, NstypeName>([
-  [CLONE_NEWCGROUP, 'cgroup'],
-  [CLONE_NEWIPC, 'ipc'],
-  [CLONE_NEWNS, 'mnt'],
-  [CLONE_NEWNET, 'net'],
-  [CLONE_NEWPID, 'pid'],
-  [CLONE_NEWTIME, 'time'],
-  [CLONE_NEWUSER, 'user'],
-  [CLONE_NEWUTS, 'uts'],
-])
+// The name of a namespace type ('cgroup' ... 'uts'), as the addon declares it.
+export type { NstypeName }
 
 /** Every namespace type's name, in alphabetical order. */
-export const NSTYPE_NAMES: readonly NstypeName[] = Object.freeze([...nstypeNames.values()].sort())
+export const NSTYPE_NAMES: readonly NstypeName[] = Object.freeze([...native.NSTYPE_NAMES])
 
 /**
  * A namespace: a path such as `'/proc/self/ns/net'` (opened read-only and
@@ -193,13 +182,7 @@ export function getParentns(ref: NamespaceRef): NamespaceFile {
  * @throws RangeError for a value that is not one of the `CLONE_NEW*` types.
  */
 export function nstypeStr(nstype: number): NstypeName {
-  const name = nstypeNames.get(nstype)
-  if (name === undefined) {
-    throw Object.assign(new RangeError(`Unknown namespace type value: ${String(nstype)}`), {
-      code: 'ERR_OUT_OF_RANGE',
-    })
-  }
-  return name
+  return native.nstypeStr(nstype)
 }
 
 /**
@@ -271,18 +254,13 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
     throw invalidArgType(`The options must be an object. Received ${describe(options)}`)
   }
   const { types, tasks, fds, bindMounts } = options
-  if (types !== undefined && (!Array.isArray(types) || !types.every((t) => NSTYPE_NAMES.includes(t)))) {
-    throw Object.assign(
-      new TypeError(`options.types must be an array of ${NSTYPE_NAMES.join(', ')}. Received ${String(types)}`),
-      { code: 'ERR_INVALID_ARG_VALUE' },
-    )
-  }
   for (const [name, value] of Object.entries({ tasks, fds, bindMounts })) {
     if (value !== undefined && typeof value !== 'boolean') {
       throw invalidArgType(`options.${name} must be a boolean. Received ${describe(value)}`)
     }
   }
-  return { types: types && [...types], tasks, fds, bindMounts }
+  // The types are checked by the addon.
+  return { types, tasks, fds, bindMounts }
 }
 
 /**
@@ -293,12 +271,12 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
  * may not read, are passed over; run as root to see everything.
  */
 export function discover(options: DiscoverOptions = {}): NamespaceModel {
-  return { namespaces: native.discover(discoverArg(options)) as DiscoveredNamespace[] }
+  return { namespaces: native.discover(discoverArg(options)) }
 }
 
 /** {@link discover}, run on libuv's thread pool so that the event loop goes on. */
 export async function discoverAsync(options: DiscoverOptions = {}): Promise<NamespaceModel> {
-  return { namespaces: (await native.discoverAsync(discoverArg(options))) as DiscoveredNamespace[] }
+  return { namespaces: await native.discoverAsync(discoverArg(options)) }
 }
 
 export {
@@ -320,23 +298,8 @@ export {
 // release it needs, where the running kernel lacks what it uses; see
 // kernelFeatures().
 
-/** Which of the newer kernel interfaces the running kernel has. */
-export interface KernelFeatures {
-  /** `NS_GET_ID` (Linux 6.18): {@link getNsId}, and the ids in {@link nsStat} and {@link discover}. */
-  nsId: boolean
-  /** `NS_GET_{PID,TGID}_{FROM,IN}_PIDNS` (6.11): {@link pidFromPidns} and the like. */
-  pidTranslation: boolean
-  /** `NS_GET_MNTNS_ID` (6.11): {@link getMntnsId}. */
-  mntnsId: boolean
-  /** `NS_MNT_GET_INFO/NEXT/PREV` (6.12): {@link listMountNamespaces}, and discover()'s 'mount-list'. */
-  mntnsList: boolean
-  /** nsfs file handles (6.18): {@link nsFileHandle}, {@link openNsFileHandle}. */
-  nsFileHandle: boolean
-  /** `PIDFD_GET_<TYPE>_NAMESPACE` (6.11): {@link openProcessNamespace} goes through a pidfd (else /proc). */
-  pidfdNamespace: boolean
-  /** The kernel release, as `uname -r` gives it. */
-  release: string
-}
+// Which of the newer kernel interfaces the running kernel has, as the addon declares it.
+export type { KernelFeatures }
 
 let features: Readonly<KernelFeatures> | undefined
 
@@ -381,13 +344,7 @@ export interface NamespaceStat {
 /** The type, inode, device and (where the kernel has it) unique id of a namespace, from one descriptor. */
 export function nsStat(ref: NamespaceRef): NamespaceStat {
   const st = native.nsStat(nsArg(ref))
-  return { type: st.type as NstypeName, ino: st.ino, dev: st.dev, id: st.id === null || st.id === undefined ? null : BigInt(st.id) }
-}
-
-const translations = ['pidFromPidns', 'tgidFromPidns', 'pidInPidns', 'tgidInPidns'] as const
-
-function translate(which: number, pidns: NamespaceRef, pid: number): number {
-  return native.translatePid(nsArg(pidns), pidArg(pid), which)
+  return { type: st.type, ino: st.ino, dev: st.dev, id: st.id === null ? null : BigInt(st.id) }
 }
 
 /**
@@ -397,12 +354,12 @@ function translate(which: number, pidns: NamespaceRef, pid: number): number {
  * @throws ESRCH where no such process is visible to the caller; EINVAL where `pidnsRef` is no PID namespace.
  */
 export function pidFromPidns(pidnsRef: NamespaceRef, pid: number): number {
-  return translate(translations.indexOf('pidFromPidns'), pidnsRef, pid)
+  return native.pidFromPidns(nsArg(pidnsRef), pidArg(pid))
 }
 
 /** {@link pidFromPidns} for thread-group ids (`NS_GET_TGID_FROM_PIDNS`). */
 export function tgidFromPidns(pidnsRef: NamespaceRef, pid: number): number {
-  return translate(translations.indexOf('tgidFromPidns'), pidnsRef, pid)
+  return native.tgidFromPidns(nsArg(pidnsRef), pidArg(pid))
 }
 
 /**
@@ -412,12 +369,12 @@ export function tgidFromPidns(pidnsRef: NamespaceRef, pid: number): number {
  * @throws ESRCH where the process is not in that namespace (or below it).
  */
 export function pidInPidns(pidnsRef: NamespaceRef, pid: number): number {
-  return translate(translations.indexOf('pidInPidns'), pidnsRef, pid)
+  return native.pidInPidns(nsArg(pidnsRef), pidArg(pid))
 }
 
 /** {@link pidInPidns} for thread-group ids (`NS_GET_TGID_IN_PIDNS`). */
 export function tgidInPidns(pidnsRef: NamespaceRef, pid: number): number {
-  return translate(translations.indexOf('tgidInPidns'), pidnsRef, pid)
+  return native.tgidInPidns(nsArg(pidnsRef), pidArg(pid))
 }
 
 /**
@@ -449,9 +406,6 @@ export function listMountNamespaces(): MountNamespaceInfo[] {
   return native.listMountNamespaces().map((m) => ({ id: BigInt(m.id), ino: m.ino, mounts: m.mounts }))
 }
 
-/** The largest `struct file_handle`: 8 bytes of header and MAX_HANDLE_SZ (128). */
-const MAX_HANDLE = 8 + 128
-
 /**
  * A file handle of the namespace (`name_to_handle_at`, Linux 6.18): bytes to
  * keep and give to {@link openNsFileHandle} later, to reopen the namespace
@@ -472,10 +426,7 @@ export function openNsFileHandle(handle: Buffer | Uint8Array): NamespaceFile {
     throw invalidArgType(`The handle must be a Buffer or Uint8Array. Received ${describe(handle)}`)
   }
   const bytes = Buffer.isBuffer(handle) ? handle : Buffer.from(handle.buffer, handle.byteOffset, handle.byteLength)
-  const size = bytes.length >= 8 ? new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(0, os.endianness() === 'LE') : -1
-  if (bytes.length < 8 || bytes.length > MAX_HANDLE || size !== bytes.length - 8) {
-    throw Object.assign(new TypeError('The handle is not one that nsFileHandle() gave.'), { code: 'ERR_INVALID_ARG_VALUE' })
-  }
+  // The addon checks that the bytes are a handle (a TypeError, ERR_INVALID_ARG_VALUE).
   return new NamespaceFile(native.openNsFileHandle(bytes))
 }
 
@@ -489,12 +440,6 @@ export function openNsFileHandle(handle: Buffer | Uint8Array): NamespaceFile {
  * @throws ESRCH where there is no such process; EACCES where the caller may not inspect it.
  */
 export function openProcessNamespace(pid: number, type: NstypeName): NamespaceFile {
-  pidArg(pid)
-  if (typeof type !== 'string' || !NSTYPE_NAMES.includes(type)) {
-    throw Object.assign(
-      new TypeError(`The type must be one of ${NSTYPE_NAMES.join(', ')}. Received ${describe(type)}`),
-      { code: 'ERR_INVALID_ARG_VALUE' },
-    )
-  }
-  return new NamespaceFile(native.openProcessNamespace(pid, type))
+  // The addon checks the type (a TypeError, ERR_INVALID_ARG_VALUE).
+  return new NamespaceFile(native.openProcessNamespace(pidArg(pid), type))
 }
