@@ -1,6 +1,6 @@
-//! Adds what is only known once all is found: each namespace's
-//! representative process, its owner's user name and its children; leaves
-//! out what vanished, and sorts.
+//! Adds representatives, owner names and children, once all is found; drops what vanished.
+//!
+//! Then sorts, and makes the [`Discovery`] of it.
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, BorrowedFd};

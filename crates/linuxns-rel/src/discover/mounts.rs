@@ -1,5 +1,7 @@
-//! Adds the namespaces kept by nsfs bind mounts, in every mount namespace
-//! seen, and the mount namespaces that only the kernel's list of them shows.
+//! Adds the namespaces that nsfs bind mounts keep, and the mount namespaces only the kernel lists.
+//!
+//! Bind mounts are read in every mount namespace seen: ours, those of
+//! processes, and those no process is in (Linux 6.12, from the kernel's list).
 
 use std::collections::HashSet;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};

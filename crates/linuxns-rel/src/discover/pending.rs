@@ -1,5 +1,6 @@
-//! Adds the `pid_for_children` and `time_for_children` namespaces that no
-//! process is in yet (after `unshare --pid` or `--time` without a fork).
+//! Adds the `pid_for_children` and `time_for_children` namespaces no process is in yet.
+//!
+//! Such a namespace is left by `unshare --pid` or `--time` without a fork.
 
 use nix::sys::stat::fstat;
 

@@ -1,6 +1,7 @@
-//! Adds each namespace's relations (type, device, id, parent, owner, owner
-//! uid), and the ancestors and owners that no process is in: the hidden ones
-//! only the nsfs ioctls reveal.
+//! Adds each namespace's parent, owner, owner uid and id, and the hidden ancestors they lead to.
+//!
+//! Hidden: ancestors and owners that no process is in, which only the nsfs
+//! ioctls reveal.
 
 use std::collections::HashSet;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};

@@ -1,6 +1,7 @@
-//! Adds the namespaces that processes, threads and open descriptors are in,
-//! read from every `/proc/PID`, and notes the mount namespaces and pending
-//! namespaces that later steps look into.
+//! Adds the namespaces of every process, thread and open descriptor in `/proc`.
+//!
+//! It also notes the mount namespaces and pending namespaces that later
+//! steps look into.
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::PathBuf;

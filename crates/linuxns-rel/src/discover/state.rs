@@ -1,6 +1,4 @@
-//! The model while the scan runs: one entry per namespace found so far, by
-//! inode, that each step adds to; [`finish`](super::finish) makes the
-//! [`Discovery`](super::Discovery) of it.
+//! The model in progress: one entry per namespace found so far, by inode, for every step to add to.
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
