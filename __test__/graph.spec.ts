@@ -11,8 +11,7 @@ import { fileURLToPath } from 'node:url'
 
 import { XMLValidator } from 'fast-xml-parser'
 
-import { discover, getParentns, type NamespaceModel } from '../index.js'
-import { renderHtml, renderPng, renderSvg, toDot } from '../cli/graph.js'
+import { discover, getParentns, renderHtml, renderPng, renderSvg, toDot, type NamespaceModel } from '../index.js'
 import { isRoot, nsInode, startSleeper, stop, stopAll, userNamespaceChain } from './helpers/procs.js'
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 
-import type { DiscoveredNamespace } from '../index.js'
+import type { DiscoveredNamespace } from 'linuxns-rel'
 
 /** Exit status: success, failure, bad usage. */
 export const EXIT_OK = 0
@@ -15,28 +15,39 @@ export class UsageError extends Error {}
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
-/** The options every tool takes, besides its own. */
-export const COMMON_OPTIONS = {
-  color: { type: 'string' },
-  c: { type: 'boolean', short: 'c' },
-  json: { type: 'boolean' },
+/** -h and -V: every tool takes them. */
+const HELP_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const satisfies Options
 
-export const COMMON_HELP = `  -c                    colour always (same as --color=always)
-      --color=WHEN      colour the output: auto (on a terminal, unless NO_COLOR is set), always, never
-      --json            print JSON instead of text
-  -h, --help            show this help and exit
+/** --color and -c, for the tools that colour their output. */
+export const COLOUR_OPTIONS = {
+  color: { type: 'string' },
+  c: { type: 'boolean', short: 'c' },
+} as const satisfies Options
+
+/** --json, for the tools that can print the model. */
+export const JSON_OPTIONS = {
+  json: { type: 'boolean' },
+} as const satisfies Options
+
+export const COLOUR_HELP = `  -c                    colour always (same as --color=always)
+      --color=WHEN      colour the output: auto (on a terminal, unless NO_COLOR is set), always, never`
+export const JSON_HELP = `      --json            print JSON instead of text`
+export const HELP_HELP = `  -h, --help            show this help and exit
   -V, --version         show the version and exit`
 
-type Config<T extends Options> = { args: string[]; options: typeof COMMON_OPTIONS & T; strict: true; allowPositionals: false }
+type Config<T extends Options> = { args: string[]; options: typeof HELP_OPTIONS & T; strict: true; allowPositionals: false }
 export type OptionValues<T extends Options> = ReturnType<typeof parseArgs<Config<T>>>['values']
 
-/** Parses argv with the common options plus the tool's own; usage errors become UsageError. */
-export function parseOptions<T extends Options>(argv: string[], own: T): OptionValues<T> {
+/**
+ * Parses argv with -h and -V plus the options the tool names (its own, and
+ * those of COLOUR_OPTIONS and JSON_OPTIONS it takes); usage errors become UsageError.
+ */
+export function parseOptions<T extends Options>(argv: string[], options: T): OptionValues<T> {
   try {
-    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...own }, strict: true, allowPositionals: false })
+    return parseArgs({ args: argv, options: { ...HELP_OPTIONS, ...options }, strict: true, allowPositionals: false })
       .values
   } catch (err) {
     throw new UsageError((err as Error).message)
@@ -72,7 +83,7 @@ export function colours(values: { color?: string | boolean; c?: string | boolean
 }
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
   return pkg.version
 }
 
@@ -118,27 +129,6 @@ export function notRootNote(name: string): void {
   if (process.geteuid?.() !== 0) {
     process.stderr.write(`${name}: note: not running as root, so namespaces of other users' processes may be missing\n`)
   }
-}
-
-/**
- * What keeps a namespace: its representative process; where none is in it,
- * the first open descriptor of another process, else the first bind mount
- * (`more` counts the others of that kind); else nothing but the kernel's
- * relations (a hidden ancestor or owner, or another source of `via`).
- */
-export type Keeper =
-  | { kind: 'process'; pid: number; name: string | null }
-  | { kind: 'fd'; pid: number; fd: number; more: number }
-  | { kind: 'bind-mount'; path: string; more: number }
-  | { kind: 'none' }
-
-export function keeper(ns: DiscoveredNamespace): Keeper {
-  if (ns.pid !== null) return { kind: 'process', pid: ns.pid, name: ns.process }
-  const fd = ns.fdHolders[0]
-  if (fd) return { kind: 'fd', pid: fd.pid, fd: fd.fd, more: ns.fdHolders.length - 1 }
-  const path = ns.bindMounts[0]
-  if (path !== undefined) return { kind: 'bind-mount', path, more: ns.bindMounts.length - 1 }
-  return { kind: 'none' }
 }
 
 /** One namespace for --json: the documented fields first, then the rest of the model. */

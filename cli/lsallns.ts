@@ -1,13 +1,18 @@
 // lsallns: every namespace of every type on this machine, one a line, in
 // columns like util-linux lsns, including those no process is in.
 
-import { NSTYPE_NAMES, discover, type DiscoveredNamespace, type NstypeName } from '../index.js'
+import { NSTYPE_NAMES, discover, type DiscoveredNamespace, type NstypeName } from 'linuxns-rel'
+
+import { holderOf, keeperText } from '../lib/labels.js'
 import {
-  COMMON_HELP,
+  COLOUR_HELP,
+  COLOUR_OPTIONS,
+  HELP_HELP,
+  JSON_HELP,
+  JSON_OPTIONS,
   UsageError,
   colours,
   jsonEntry,
-  keeper,
   notRootNote,
   parseOptions,
   runTool,
@@ -32,7 +37,9 @@ Run as root to see all.
                         parent) or owner (every namespace under its owning user
                         namespace; with -t, the user namespaces above the
                         selected ones are shown too, dimmed, to hang them on)
-${COMMON_HELP}
+${COLOUR_HELP}
+${JSON_HELP}
+${HELP_HELP}
 
 Columns:
   NS       the inode number, as in TYPE:[NS]
@@ -57,6 +64,8 @@ Exit status: 0 on success, 1 on failure, 2 on bad usage.
 `
 
 const OPTIONS = {
+  ...COLOUR_OPTIONS,
+  ...JSON_OPTIONS,
   type: { type: 'string', short: 't', multiple: true },
   tree: { type: 'string', short: 'T' },
 } as const
@@ -103,17 +112,18 @@ function userText(uid: number | null | undefined, name: string | null | undefine
 }
 
 function commandText(ns: DiscoveredNamespace): string {
-  const k = keeper(ns)
-  switch (k.kind) {
+  const h = holderOf(ns)
+  switch (h.kind) {
     case 'process':
-      return k.name ?? '?'
+      return h.name ?? '?'
     case 'fd':
-      return `(fd ${k.fd} of pid ${k.pid}${k.more > 0 ? ` and ${k.more} more` : ''})`
     case 'bind-mount':
-      return `(bind mount ${k.path}${k.more > 0 ? ` and ${k.more} more` : ''})`
-    case 'none':
-      if (ns.via.includes('pending')) return '(pending)'
-      if (ns.via.includes('mount-list')) return '(mount list only)'
+      return `(${keeperText(h)}${h.more > 0 ? ` and ${h.more} more` : ''})`
+    case 'pending':
+      return '(pending)'
+    case 'mount-list':
+      return '(mount list only)'
+    case 'hidden':
       return '(hidden)'
   }
 }
@@ -143,7 +153,7 @@ function colourCell(i: number, text: string, row: Row, c: Colours): string {
       return c.cyan(text)
     case 'COMMAND':
       if (row.ns.pid !== null) return c.green(text)
-      return keeper(row.ns).kind === 'none' ? c.dim(text) : c.yellow(text)
+      return ['fd', 'bind-mount'].includes(holderOf(row.ns).kind) ? c.yellow(text) : c.dim(text)
     default:
       return text
   }

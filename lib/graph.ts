@@ -1,9 +1,7 @@
-// graphns's drawing: the user and PID namespace hierarchies as a graph, in
-// DOT, laid out by Graphviz compiled to WebAssembly (no `dot` binary), and
-// rendered to SVG, PNG or a self-contained HTML page. Pure functions of a
-// discover() model; Graphviz and resvg are loaded only when first needed.
-import type { DiscoveredNamespace, NamespaceModel } from '../index.js'
-import { htmlPage } from './graph-page.js'
+// The user and PID namespace hierarchies of a discover() model as a graph,
+// and that graph in Graphviz's DOT language. Pure functions of the model.
+import { byOwner, holderOf, keeperText, nsName, uidText } from './labels.js'
+import type { DiscoveredNamespace, NamespaceModel } from './model.js'
 
 /** Why a namespace lives: a process is in it, or only an fd, a bind mount or a child keeps it. */
 export type GraphNodeKind = 'process' | 'fd' | 'bind-mount' | 'hidden'
@@ -40,13 +38,6 @@ export interface GraphOptions {
   legend?: boolean
 }
 
-export interface PngOptions {
-  /** Pixels per SVG point. Default: 1.5, lowered so that neither side exceeds `maxSize`. */
-  zoom?: number
-  /** The largest width or height in pixels. Default: 16384. */
-  maxSize?: number
-}
-
 const DRAWN = new Set(['user', 'pid'])
 const DETAILS_PER_TYPE = 3
 const LARGE = 300
@@ -58,64 +49,51 @@ export function nodeId(ns: { type: string; ino: number }): string {
   return `${ns.type}_${ns.ino}`
 }
 
-function kindOf(ns: DiscoveredNamespace): GraphNodeKind {
-  if (ns.pid !== null || ns.processes > 0) return 'process'
-  if (ns.fdHolders.length > 0) return 'fd'
-  if (ns.bindMounts.length > 0) return 'bind-mount'
-  return 'hidden'
-}
-
 function shorten(text: string, max = 40): string {
   return text.length <= max ? text : `…${text.slice(text.length - max + 1)}`
 }
 
-function uidText(user: DiscoveredNamespace | undefined): string {
-  if (user?.ownerUid == null) return 'out of view'
-  return user.ownerName === null ? `${user.ownerUid}` : `${user.ownerName} (${user.ownerUid})`
+function ownerText(user: DiscoveredNamespace | undefined): string {
+  return user?.ownerUid == null ? 'out of view' : uidText(user.ownerUid, user.ownerName)
 }
 
-function holderText(ns: DiscoveredNamespace, kind: GraphNodeKind): string {
-  const more = (n: number): string => (n > 1 ? ` +${n - 1} more` : '')
-  switch (kind) {
+/** The node's kind and the line of its label that says what keeps it. */
+function holderLine(ns: DiscoveredNamespace): { kind: GraphNodeKind; text: string } {
+  const h = holderOf(ns)
+  switch (h.kind) {
     case 'process':
-      return `${ns.process ?? '?'} (${ns.pid ?? '?'})${ns.processes > 1 ? `, ${ns.processes} processes` : ''}`
+      return { kind: 'process', text: `${h.name ?? '?'} (${h.pid})${ns.processes > 1 ? `, ${ns.processes} processes` : ''}` }
     case 'fd':
-      return `held by fd ${ns.fdHolders[0]!.fd} of pid ${ns.fdHolders[0]!.pid}${more(ns.fdHolders.length)}`
+      return { kind: 'fd', text: `held by ${keeperText(h)}${h.more > 0 ? ` +${h.more} more` : ''}` }
     case 'bind-mount':
-      return `bind mount ${shorten(ns.bindMounts[0]!)}${more(ns.bindMounts.length)}`
-    case 'hidden':
-      return 'no process (hidden)'
+      return { kind: 'bind-mount', text: `${keeperText({ ...h, path: shorten(h.path) })}${h.more > 0 ? ` +${h.more} more` : ''}` }
+    default:
+      return { kind: 'hidden', text: 'no process (hidden)' }
   }
 }
 
 function detailLines(owns: DiscoveredNamespace[]): string[] {
-  const byType = new Map<string, number[]>()
-  for (const ns of owns) byType.set(ns.type, [...(byType.get(ns.type) ?? []), ns.ino])
-  return [...byType].map(([type, inos]) => {
-    const shown = inos.slice(0, DETAILS_PER_TYPE).map((ino) => `${type}:[${ino}]`)
-    return shown.join(' ') + (inos.length > DETAILS_PER_TYPE ? ` +${inos.length - DETAILS_PER_TYPE} more` : '')
+  const byType = new Map<string, DiscoveredNamespace[]>()
+  for (const ns of owns) byType.set(ns.type, [...(byType.get(ns.type) ?? []), ns])
+  return [...byType.values()].map((list) => {
+    const shown = list.slice(0, DETAILS_PER_TYPE).map(nsName)
+    return shown.join(' ') + (list.length > DETAILS_PER_TYPE ? ` +${list.length - DETAILS_PER_TYPE} more` : '')
   })
 }
 
 /** The graph of the user and PID namespaces of a discover() model. */
 export function buildGraph(model: NamespaceModel, options: GraphOptions = {}): NamespaceGraph {
   const byIno = new Map(model.namespaces.map((ns) => [ns.ino, ns]))
-  const owned = new Map<number, DiscoveredNamespace[]>()
-  if (options.details) {
-    for (const ns of model.namespaces) {
-      if (DRAWN.has(ns.type) || ns.owner === null) continue
-      owned.set(ns.owner, [...(owned.get(ns.owner) ?? []), ns])
-    }
-  }
+  const owned = options.details ? byOwner(model.namespaces, DRAWN) : new Map<number, DiscoveredNamespace[]>()
   const nodes: GraphNode[] = []
   const edges: GraphEdge[] = []
   for (const ns of model.namespaces) {
     if (!DRAWN.has(ns.type)) continue
-    const kind = kindOf(ns)
+    const { kind, text } = holderLine(ns)
     const user = ns.type === 'user' ? ns : ns.owner === null ? undefined : byIno.get(ns.owner)
     const owns = owned.get(ns.ino) ?? []
-    const owner = uidText(user)
-    const label = [`${ns.type}:[${ns.ino}]`, holderText(ns, kind), `owner ${owner}`]
+    const owner = ownerText(user)
+    const label = [nsName(ns), text, `owner ${owner}`]
     if (owns.length > 0) label.push('owns:', ...detailLines(owns))
     nodes.push({ id: nodeId(ns), ns, kind, label, owner, owns })
     const parent = ns.parent === null ? undefined : byIno.get(ns.parent)
@@ -207,48 +185,3 @@ export function toDot(model: NamespaceModel | NamespaceGraph, options: GraphOpti
   return `${lines.join('\n')}\n`
 }
 
-type GraphvizModule = typeof import('@hpcc-js/wasm-graphviz')
-let graphviz: ReturnType<GraphvizModule['Graphviz']['load']> | undefined
-
-/** Loads Graphviz's WebAssembly once. */
-export function loadGraphviz(): ReturnType<GraphvizModule['Graphviz']['load']> {
-  graphviz ??= import('@hpcc-js/wasm-graphviz').then((m) => m.Graphviz.load())
-  return graphviz
-}
-
-/**
- * The drawing as SVG, laid out by Graphviz's dot in WebAssembly, from a model
- * or from DOT text. Each namespace's group has `id="TYPE_INODE"`,
- * `data-type` and `data-ino`.
- */
-export async function renderSvg(input: NamespaceModel | NamespaceGraph | string, options: GraphOptions = {}): Promise<string> {
-  const dot = typeof input === 'string' ? input : toDot(input, options)
-  const svg = (await loadGraphviz()).dot(dot, 'svg')
-  return svg.replace(/<g id="(user|pid)_(\d+)" class="node/g, '<g id="$1_$2" data-type="$1" data-ino="$2" class="node')
-}
-
-/** An SVG as PNG, rendered by resvg. */
-export async function renderPng(svg: string, options: PngOptions = {}): Promise<Buffer> {
-  const { Resvg } = await import('@resvg/resvg-js')
-  const maxSize = options.maxSize ?? 16384
-  const size = /<svg[^>]*\swidth="([\d.]+)pt"[^>]*\sheight="([\d.]+)pt"/.exec(svg)
-  // resvg draws a point as 4/3 pixel.
-  const largest = size ? (Math.max(Number(size[1]), Number(size[2])) * 4) / 3 : 0
-  const zoom = Math.min(options.zoom ?? 1.5, largest > 0 ? maxSize / largest : Infinity)
-  const resvg = new Resvg(svg, {
-    fitTo: { mode: 'zoom', value: zoom },
-    background: 'white',
-    font: { loadSystemFonts: true, defaultFontFamily: 'Liberation Sans', sansSerifFamily: 'Liberation Sans' },
-  })
-  return resvg.render().asPng()
-}
-
-/**
- * A self-contained HTML page (no network) with the drawing, pan and zoom,
- * a search box (inode, pid or process name) and each namespace's details on
- * hover.
- */
-export async function renderHtml(model: NamespaceModel, options: GraphOptions & { title?: string } = {}): Promise<string> {
-  const graph = buildGraph(model, options)
-  return htmlPage(await renderSvg(graph, options), graph, options.title ?? 'Linux namespaces')
-}

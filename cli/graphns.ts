@@ -5,10 +5,12 @@ import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { delimiter, extname, join } from 'node:path'
 
-import { NSTYPE_NAMES, discover } from '../index.js'
-import { UsageError, notRootNote, parseOptions, runTool, version } from './common.js'
-import { buildGraph, loadGraphviz, renderPng, renderSvg, toDot } from './graph.js'
-import { htmlPage } from './graph-page.js'
+import { NSTYPE_NAMES, discover } from 'linuxns-rel'
+
+import { buildGraph, toDot } from '../lib/graph.js'
+import { htmlPage } from '../lib/page.js'
+import { loadGraphviz, renderPng, renderSvg } from '../lib/render.js'
+import { HELP_HELP, UsageError, notRootNote, parseOptions, runTool, version } from './common.js'
 
 const NAME = 'graphns'
 const FORMATS = ['svg', 'png', 'html', 'dot'] as const
@@ -29,8 +31,7 @@ namespace to the user namespace that owns it. Graphviz runs inside the tool
       --format=FORMAT   svg (the default), png, html (a page with pan, zoom and search) or dot
       --open            write the HTML page to a temporary file and open it with xdg-open
                         where there is one; print the file's path
-  -h, --help            show this help and exit
-  -V, --version         show the version and exit
+${HELP_HELP}
 
 Set LINUXNS_REL_TIMING=1 to print the time of each phase to stderr.
 
@@ -85,8 +86,6 @@ async function main(argv: string[]): Promise<string | Buffer> {
   const values = parseOptions(argv, OPTIONS)
   if (values.help) return HELP
   if (values.version) return `${NAME} (linuxns-rel) ${version()}\n`
-  if (values.json) throw new UsageError('--json is not an option of graphns (lsuserns --json gives the model)')
-  if (values.color !== undefined || values.c) throw new UsageError('--color is not an option of graphns')
   if (values.open && (values.output !== undefined || values.format !== undefined)) {
     throw new UsageError('--open writes its own HTML file: leave out -o and --format')
   }
