@@ -2,7 +2,7 @@
 
 import { NSTYPE_NAMES, discover, type DiscoveredNamespace, type NstypeName } from 'linuxns-rel'
 
-import { byOwner, holderOf, keeperText, nsName, uidText } from '../lib/labels.js'
+import { byOwner, holderOf, keeperText, nsName, processText, uidText } from '../lib/labels.js'
 import {
   COLOUR_HELP,
   COLOUR_OPTIONS,
@@ -49,7 +49,7 @@ function holder(ns: DiscoveredNamespace, c: Colours): string {
   const h = holderOf(ns)
   switch (h.kind) {
     case 'process':
-      return `process ${c.green(`"${h.name}"`)} (${h.pid})`
+      return `process ${c.green(`"${processText(h.name)}"`)} (${h.pid})`
     case 'fd':
       return c.yellow(`no process, held by ${keeperText(h)}${h.more > 0 ? ` and ${h.more} more` : ''}`)
     case 'bind-mount':

@@ -3,7 +3,8 @@
 
 import { NSTYPE_NAMES, discover, type DiscoveredNamespace, type NstypeName } from 'linuxns-rel'
 
-import { holderOf, keeperText } from '../lib/labels.js'
+import { escapeText } from '../lib/escape.js'
+import { holderOf, keeperText, processText } from '../lib/labels.js'
 import {
   COLOUR_HELP,
   COLOUR_OPTIONS,
@@ -108,14 +109,14 @@ const RIGHT = new Set<number>([0, 2, 3, 5])
 
 function userText(uid: number | null | undefined, name: string | null | undefined): string {
   if (uid == null) return '-'
-  return name ?? String(uid)
+  return name === null || name === undefined ? String(uid) : escapeText(name)
 }
 
 function commandText(ns: DiscoveredNamespace): string {
   const h = holderOf(ns)
   switch (h.kind) {
     case 'process':
-      return h.name ?? '?'
+      return processText(h.name)
     case 'fd':
     case 'bind-mount':
       return `(${keeperText(h)}${h.more > 0 ? ` and ${h.more} more` : ''})`

@@ -1,6 +1,6 @@
 // The user and PID namespace hierarchies of a discover() model as a graph,
 // and that graph in Graphviz's DOT language. Pure functions of the model.
-import { byOwner, holderOf, keeperText, nsName, uidText } from './labels.js'
+import { byOwner, holderOf, keeperText, nsName, processText, uidText } from './labels.js'
 import type { DiscoveredNamespace, NamespaceModel } from './model.js'
 
 /** Why a namespace lives: a process is in it, or only an fd, a bind mount or a child keeps it. */
@@ -62,7 +62,7 @@ function holderLine(ns: DiscoveredNamespace): { kind: GraphNodeKind; text: strin
   const h = holderOf(ns)
   switch (h.kind) {
     case 'process':
-      return { kind: 'process', text: `${h.name ?? '?'} (${h.pid})${ns.processes > 1 ? `, ${ns.processes} processes` : ''}` }
+      return { kind: 'process', text: `${processText(h.name)} (${h.pid})${ns.processes > 1 ? `, ${ns.processes} processes` : ''}` }
     case 'fd':
       return { kind: 'fd', text: `held by ${keeperText(h)}${h.more > 0 ? ` +${h.more} more` : ''}` }
     case 'bind-mount':
@@ -103,10 +103,12 @@ export function buildGraph(model: NamespaceModel, options: GraphOptions = {}): N
   return { nodes, edges }
 }
 
-/** A DOT string literal. */
+/**
+ * A DOT string literal of our own text, whose lines are joined by newlines;
+ * the text from the system in it was escaped by the labels already.
+ */
 function quote(text: string): string {
-  const escaped = text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-  return `"${escaped.replace(/[\u0000-\u001f\u007f]/g, '?')}"`
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`
 }
 
 function attrs(list: Record<string, string | number>): string {

@@ -1,5 +1,7 @@
 // The words every tool and the graph use for a namespace: its name, its
 // owner, what keeps it alive, and the namespaces grouped under their owner.
+// Every text from the system goes out through escapeText.
+import { escapeText } from './escape.js'
 import type { DiscoveredNamespace } from './model.js'
 
 /** `user:[4026531837]`. */
@@ -9,7 +11,12 @@ export function nsName(ns: { type: string; ino: number }): string {
 
 /** `root (0)`, or the bare uid where the user database has no name for it. */
 export function uidText(uid: number, name: string | null): string {
-  return name === null ? `${uid}` : `${name} (${uid})`
+  return name === null ? `${uid}` : `${escapeText(name)} (${uid})`
+}
+
+/** A process's name as the tools show it; `?` where it could not be read. */
+export function processText(name: string | null): string {
+  return name === null ? '?' : escapeText(name)
 }
 
 /**
@@ -41,7 +48,7 @@ export function holderOf(ns: DiscoveredNamespace): Holder {
 
 /** `fd 3 of pid 30139`, `bind mount /run/netns/x`: the keeper of a namespace no process is in. */
 export function keeperText(h: Extract<Holder, { kind: 'fd' | 'bind-mount' }>): string {
-  return h.kind === 'fd' ? `fd ${h.fd} of pid ${h.pid}` : `bind mount ${h.path}`
+  return h.kind === 'fd' ? `fd ${h.fd} of pid ${h.pid}` : `bind mount ${escapeText(h.path)}`
 }
 
 /**
