@@ -116,6 +116,12 @@ export class NamespaceFile {
 
   /** Takes ownership of `fd`, an open namespace descriptor. */
   constructor(fd: number) {
+    if (typeof fd !== 'number') throw invalidArgType(`The "fd" argument must be of type number. Received ${describe(fd)}`)
+    if (!Number.isInteger(fd) || fd < 0 || fd > INT32_MAX) {
+      throw Object.assign(new RangeError(`The value of "fd" is out of range. It must be an integer >= 0 && <= ${INT32_MAX}. Received ${fd}`), {
+        code: 'ERR_OUT_OF_RANGE',
+      })
+    }
     this.#fd = fd
     unclosed.register(this, fd, this)
   }

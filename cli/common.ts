@@ -1,5 +1,5 @@
 // What every command-line tool of linuxns-rel shares: option parsing, usage
-// errors, --help and --version, colours and exit codes.
+// errors, --help and --version, colours, exit codes, and loading the library.
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
@@ -43,15 +43,28 @@ export type OptionValues<T extends Options> = ReturnType<typeof parseArgs<Config
 
 /**
  * Parses argv with -h and -V plus the options the tool names (its own, and
- * those of COLOUR_OPTIONS and JSON_OPTIONS it takes); usage errors become UsageError.
+ * those of COLOUR_OPTIONS and JSON_OPTIONS it takes). Anything else is a
+ * UsageError in the tools' one style: an unknown option, a missing value or
+ * one given to an option that takes none, an argument, and an option with a
+ * value given twice (unless it is `multiple`).
  */
 export function parseOptions<T extends Options>(argv: string[], options: T): OptionValues<T> {
-  try {
-    return parseArgs({ args: argv, options: { ...HELP_OPTIONS, ...options }, strict: true, allowPositionals: false })
-      .values
-  } catch (err) {
-    throw new UsageError((err as Error).message)
+  const config = { ...HELP_OPTIONS, ...options }
+  const { tokens } = parseArgs({ args: argv, options: config, strict: false, allowPositionals: true, tokens: true })
+  const given = new Set<string>()
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw new UsageError(`unexpected argument '${token.value}'`)
+    if (token.kind !== 'option') continue
+    const option = (config as Options)[token.name]
+    if (option === undefined) throw new UsageError(`unknown option '${token.rawName}'`)
+    if (option.type === 'boolean' && token.value !== undefined) throw new UsageError(`option '${token.rawName}' takes no value`)
+    if (option.type === 'string' && token.value === undefined) throw new UsageError(`option '${token.rawName}' needs a value`)
+    if (option.type === 'string' && !option.multiple && given.has(token.name)) {
+      throw new UsageError(`option '--${token.name}' given twice`)
+    }
+    given.add(token.name)
   }
+  return parseArgs({ args: argv, options: config, strict: true, allowPositionals: false }).values as OptionValues<T>
 }
 
 /** The styles the tools colour with. */
@@ -71,7 +84,7 @@ const NO_COLOURS: Colours = { bold: plain, cyan: plain, dim: plain, green: plain
 export function colours(values: { color?: string | boolean; c?: string | boolean }): Colours {
   const when = values.c === true ? 'always' : (values.color ?? 'auto')
   if (when !== 'auto' && when !== 'always' && when !== 'never') {
-    throw new UsageError(`--color must be auto, always or never, not '${String(when)}'`)
+    throw new UsageError(`option '--color' must be auto, always or never, not '${String(when)}'`)
   }
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== ''
   const on = when === 'always' || (when === 'auto' && process.stdout.isTTY === true && !noColor)
@@ -88,26 +101,32 @@ export function version(): string {
 }
 
 /**
+ * The library, loaded only once a tool has work for it: --help and
+ * --version need no addon, and an addon that cannot load is then an error
+ * that says what to do, not a stack trace.
+ */
+export function library(): Promise<typeof import('linuxns-rel')> {
+  return import('linuxns-rel')
+}
+
+/**
  * Runs a tool's main function with Unix conventions: what it returns to
  * stdout, messages to stderr prefixed with the tool's name, exit status 0, 1
- * or 2. `main` may be async.
+ * or 2. An output that cannot be written (a full disk) is a failure; a
+ * reader that stops early (`| head`) is not.
  */
-export function runTool(
-  name: string,
-  usage: string,
-  main: (argv: string[]) => string | Buffer | Promise<string | Buffer>,
-): void {
-  // A reader that stops early (`| head`) is no failure.
+export function runTool(name: string, usage: string, main: (argv: string[]) => Promise<string | Buffer>): void {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err
-    process.exit(EXIT_OK)
+    if (err.code === 'EPIPE') process.exit(EXIT_OK)
+    process.stderr.write(`${name}: cannot write the output: ${err.message}\n`)
+    process.exit(EXIT_FAILURE)
   })
   const fail = (err: unknown): void => {
     if (err instanceof UsageError) {
       process.stderr.write(`${name}: ${err.message}\n${usage}Try '${name} --help' for more.\n`)
       process.exitCode = EXIT_USAGE
     } else {
-      process.stderr.write(`${name}: ${(err as Error).message ?? String(err)}\n`)
+      process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`)
       process.exitCode = EXIT_FAILURE
     }
   }
@@ -115,13 +134,7 @@ export function runTool(
     process.stdout.write(output)
     process.exitCode = EXIT_OK
   }
-  try {
-    const output = main(process.argv.slice(2))
-    if (typeof output === 'string' || Buffer.isBuffer(output)) done(output)
-    else output.then(done, fail)
-  } catch (err) {
-    fail(err)
-  }
+  main(process.argv.slice(2)).then(done, fail)
 }
 
 /** The note for a user who is not root: other users' namespaces may be out of view. */
@@ -135,4 +148,10 @@ export function notRootNote(name: string): void {
 export function jsonEntry(ns: DiscoveredNamespace) {
   const { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, ...rest } = ns
   return { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, ...rest }
+}
+
+/** The model as --json prints it: `{"namespaces": [...]}`, sorted by type and inode. */
+export function jsonModel(namespaces: readonly DiscoveredNamespace[]): string {
+  const sorted = [...namespaces].sort((a, b) => (a.type === b.type ? a.ino - b.ino : a.type < b.type ? -1 : 1))
+  return `${JSON.stringify({ namespaces: sorted.map(jsonEntry) }, null, 2)}\n`
 }

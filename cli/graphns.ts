@@ -5,12 +5,10 @@ import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { delimiter, extname, join } from 'node:path'
 
-import { NSTYPE_NAMES, discover } from 'linuxns-rel'
-
 import { buildGraph, toDot } from '../lib/graph.js'
 import { htmlPage } from '../lib/page.js'
 import { loadGraphviz, renderPng, renderSvg } from '../lib/render.js'
-import { HELP_HELP, UsageError, notRootNote, parseOptions, runTool, version } from './common.js'
+import { HELP_HELP, UsageError, library, notRootNote, parseOptions, runTool, version } from './common.js'
 
 const NAME = 'graphns'
 const FORMATS = ['svg', 'png', 'html', 'dot'] as const
@@ -49,14 +47,17 @@ function isFormat(text: string): text is Format {
   return (FORMATS as readonly string[]).includes(text)
 }
 
+/** The format --format names, or -o's extension; both must agree where both name one. */
 function chooseFormat(format: string | undefined, output: string | undefined): Format {
-  if (format !== undefined) {
-    if (!isFormat(format)) throw new UsageError(`--format must be svg, png, html or dot, not '${format}'`)
-    return format
+  if (format !== undefined && !isFormat(format)) throw new UsageError(`option '--format' must be svg, png, html or dot, not '${format}'`)
+  const ext = output === undefined ? undefined : extname(output).slice(1).toLowerCase()
+  const named = ext !== undefined && isFormat(ext) ? ext : undefined
+  if (format !== undefined && named !== undefined && named !== format) {
+    throw new UsageError(`options '--format=${format}' and '--output=${output}' name two formats: give one, or make them agree`)
   }
+  if (format !== undefined) return format
   if (output === undefined) return 'svg'
-  const ext = extname(output).slice(1).toLowerCase()
-  if (isFormat(ext)) return ext
+  if (named !== undefined) return named
   throw new UsageError(`cannot tell the format from '${output}': name it .svg, .png, .html or .dot, or give --format`)
 }
 
@@ -87,9 +88,9 @@ async function main(argv: string[]): Promise<string | Buffer> {
   if (values.help) return HELP
   if (values.version) return `${NAME} (linuxns-rel) ${version()}\n`
   if (values.open && (values.output !== undefined || values.format !== undefined)) {
-    throw new UsageError('--open writes its own HTML file: leave out -o and --format')
+    throw new UsageError("option '--open' writes its own HTML file: leave out -o and --format")
   }
-  if (values.output === '') throw new UsageError('-o needs a file name')
+  if (values.output === '') throw new UsageError("option '--output' needs a file name")
   const format = values.open ? 'html' : chooseFormat(values.format, values.output)
   if (format === 'png' && values.output === undefined && process.stdout.isTTY) {
     throw new UsageError('will not write PNG to a terminal: give -o FILE.png or redirect stdout')
@@ -97,6 +98,7 @@ async function main(argv: string[]): Promise<string | Buffer> {
 
   const lap = timer()
   const options = { details: values.details === true }
+  const { NSTYPE_NAMES, discover } = await library()
   const model = discover({ types: options.details ? NSTYPE_NAMES : ['user', 'pid'] })
   notRootNote(NAME)
   lap(`discover (${model.namespaces.length} namespaces)`)

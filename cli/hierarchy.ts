@@ -1,8 +1,8 @@
 // lsuserns and lspidns: the tree of user or PID namespaces, one namespace a line.
 
-import { NSTYPE_NAMES, discover, type DiscoveredNamespace, type NstypeName } from 'linuxns-rel'
+import type { DiscoveredNamespace, NstypeName } from 'linuxns-rel'
 
-import { byOwner, holderOf, keeperText, nsName, processText, uidText } from '../lib/labels.js'
+import { byOwner, holderOf, holderText, nsName, processText, uidText } from '../lib/labels.js'
 import {
   COLOUR_HELP,
   COLOUR_OPTIONS,
@@ -10,7 +10,8 @@ import {
   JSON_HELP,
   JSON_OPTIONS,
   colours,
-  jsonEntry,
+  jsonModel,
+  library,
   notRootNote,
   parseOptions,
   runTool,
@@ -47,16 +48,9 @@ Exit status: 0 on success, 1 on failure, 2 on bad usage.
 /** Why a namespace lives: its process, or what holds it when none is in it. */
 function holder(ns: DiscoveredNamespace, c: Colours): string {
   const h = holderOf(ns)
-  switch (h.kind) {
-    case 'process':
-      return `process ${c.green(`"${processText(h.name)}"`)} (${h.pid})`
-    case 'fd':
-      return c.yellow(`no process, held by ${keeperText(h)}${h.more > 0 ? ` and ${h.more} more` : ''}`)
-    case 'bind-mount':
-      return c.yellow(`no process, ${keeperText(h)}${h.more > 0 ? ` and ${h.more} more` : ''}`)
-    default:
-      return c.dim('no process (hidden)')
-  }
+  if (h.kind === 'process') return `process ${c.green(`"${processText(h.name)}"`)} (${h.pid})`
+  const text = `no process (${holderText(h)})`
+  return h.kind === 'fd' || h.kind === 'bind-mount' ? c.yellow(text) : c.dim(text)
 }
 
 function line(ns: DiscoveredNamespace, c: Colours): string {
@@ -108,11 +102,12 @@ function tree(
   return out.length > 0 ? `${out.join('\n')}\n` : ''
 }
 
-function main(name: string, kind: Kind, argv: string[]): string {
+async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
   const values = parseOptions(argv, { ...COLOUR_OPTIONS, ...JSON_OPTIONS, details: { type: 'boolean', short: 'd' } })
   if (values.help) return help(name, kind)
   if (values.version) return `${name} (linuxns-rel) ${version()}\n`
   const c = colours(values)
+  const { NSTYPE_NAMES, discover } = await library()
   const types: readonly NstypeName[] = values.details ? NSTYPE_NAMES : [kind]
   const { namespaces } = discover({ types })
   notRootNote(name)
@@ -122,10 +117,7 @@ function main(name: string, kind: Kind, argv: string[]): string {
   const details = (ns: DiscoveredNamespace): DiscoveredNamespace[] =>
     index.get(kind === 'user' ? ns.ino : (ns.pid ?? -1)) ?? []
 
-  if (values.json) {
-    const listed = [...new Set([...shown, ...shown.flatMap(details)])]
-    return `${JSON.stringify({ namespaces: listed.map(jsonEntry) }, null, 2)}\n`
-  }
+  if (values.json) return jsonModel([...new Set([...shown, ...shown.flatMap(details)])])
   const roots = shown.filter((ns) => ns.parent === null || byIno.get(ns.parent)?.type !== kind)
   return tree(
     roots,

@@ -1,10 +1,14 @@
 // The user and PID namespace hierarchies of a discover() model as a graph,
 // and that graph in Graphviz's DOT language. Pure functions of the model.
-import { byOwner, holderOf, keeperText, nsName, processText, uidText } from './labels.js'
+import { byOwner, holderOf, holderText, nsName, processText, uidText } from './labels.js'
 import type { DiscoveredNamespace, NamespaceModel } from './model.js'
 
-/** Why a namespace lives: a process is in it, or only an fd, a bind mount or a child keeps it. */
-export type GraphNodeKind = 'process' | 'fd' | 'bind-mount' | 'hidden'
+/**
+ * Why a namespace lives: a process is in it, or only an fd or a bind mount
+ * keeps it, or no process has entered it yet ('pending'), or only a child or
+ * owned namespace leads to it ('hidden').
+ */
+export type GraphNodeKind = 'process' | 'fd' | 'bind-mount' | 'pending' | 'hidden'
 
 export interface GraphNode {
   /** `user_4026531837`: the DOT node name, and the id of its SVG group. */
@@ -13,6 +17,8 @@ export interface GraphNode {
   kind: GraphNodeKind
   /** The lines of its label. */
   label: string[]
+  /** What keeps it, in the tools' words: its process, or `no process (...)`. */
+  holder: string
   /** The uid that owns it (a PID namespace: its user namespace's): `root (0)`, or 'out of view'. */
   owner: string
   /** With `details`: the namespaces of other types that a user namespace owns. */
@@ -60,16 +66,12 @@ function ownerText(user: DiscoveredNamespace | undefined): string {
 /** The node's kind and the line of its label that says what keeps it. */
 function holderLine(ns: DiscoveredNamespace): { kind: GraphNodeKind; text: string } {
   const h = holderOf(ns)
-  switch (h.kind) {
-    case 'process':
-      return { kind: 'process', text: `${processText(h.name)} (${h.pid})${ns.processes > 1 ? `, ${ns.processes} processes` : ''}` }
-    case 'fd':
-      return { kind: 'fd', text: `held by ${keeperText(h)}${h.more > 0 ? ` +${h.more} more` : ''}` }
-    case 'bind-mount':
-      return { kind: 'bind-mount', text: `${keeperText({ ...h, path: shorten(h.path) })}${h.more > 0 ? ` +${h.more} more` : ''}` }
-    default:
-      return { kind: 'hidden', text: 'no process (hidden)' }
+  if (h.kind === 'process') {
+    return { kind: 'process', text: `${processText(h.name)} (${h.pid})${ns.processes > 1 ? `, ${ns.processes} processes` : ''}` }
   }
+  // The drawn types are user and pid: no mount namespace, so no 'mount-list'.
+  const kind = h.kind === 'mount-list' ? 'hidden' : h.kind
+  return { kind, text: `no process (${holderText(h, shorten)})` }
 }
 
 function detailLines(owns: DiscoveredNamespace[]): string[] {
@@ -95,7 +97,7 @@ export function buildGraph(model: NamespaceModel, options: GraphOptions = {}): N
     const owner = ownerText(user)
     const label = [nsName(ns), text, `owner ${owner}`]
     if (owns.length > 0) label.push('owns:', ...detailLines(owns))
-    nodes.push({ id: nodeId(ns), ns, kind, label, owner, owns })
+    nodes.push({ id: nodeId(ns), ns, kind, label, holder: text, owner, owns })
     const parent = ns.parent === null ? undefined : byIno.get(ns.parent)
     if (parent?.type === ns.type) edges.push({ kind: 'parent', from: nodeId(parent), to: nodeId(ns) })
     if (ns.type === 'pid' && user?.type === 'user') edges.push({ kind: 'owner', from: nodeId(ns), to: nodeId(user) })
@@ -125,6 +127,7 @@ const TYPE_STYLE: Record<string, Record<string, string>> = {
 const KIND_STYLE: Record<GraphNodeKind, Record<string, string | number>> = {
   process: { style: 'rounded,filled', color: '#333333' },
   hidden: { style: 'rounded,filled,dotted', color: '#777777', fontcolor: '#555555', penwidth: 1.6 },
+  pending: { style: 'rounded,filled,dashed', color: '#2f6fb0', fontcolor: '#2f4f70', penwidth: 1.6 },
   fd: { style: 'rounded,filled,dashed', color: '#d47500', penwidth: 2.2 },
   'bind-mount': { style: 'rounded,filled,bold', color: '#8e3fb0', penwidth: 2.6 },
 }
@@ -145,11 +148,13 @@ function legend(): string[] {
     node('legend_hidden', 'user', 'hidden', 'hidden: no process,\nfound as a parent or owner'),
     node('legend_fd', 'user', 'fd', 'kept only by an\nopen file descriptor'),
     node('legend_bind', 'pid', 'bind-mount', 'kept only by\na bind mount'),
+    node('legend_pending', 'pid', 'pending', 'pending: no process\nhas entered it yet'),
     `    legend_user -> legend_child ${attrs({ class: 'legend', label: ' parent → child', fontsize: 9 })}`,
     `    legend_user -> legend_pid ${attrs({ ...OWNER_EDGE, class: 'legend', label: ' owned by', fontsize: 9 })}`,
     `    legend_pid -> legend_hidden ${attrs({ style: 'invis' })}`,
     `    legend_child -> legend_fd ${attrs({ style: 'invis' })}`,
     `    legend_child -> legend_bind ${attrs({ style: 'invis' })}`,
+    `    legend_pid -> legend_pending ${attrs({ style: 'invis' })}`,
     '  }',
   ]
 }

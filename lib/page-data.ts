@@ -7,6 +7,8 @@ export interface PageNode {
   type: string
   ino: number
   kind: string
+  /** What keeps it, in the tools' words. */
+  holder: string
   pid: number | null
   process: string | null
   processes: number

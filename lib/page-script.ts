@@ -144,7 +144,7 @@ canvas.addEventListener('mouseover', (e) => {
   const h = document.createElement('h2')
   const dl = document.createElement('dl')
   h.textContent = `${d.type}:[${d.ino}]`
-  row(dl, 'process', d.pid === null ? `none (${d.kind})` : `${d.process} (${d.pid})`)
+  row(dl, 'process', d.holder)
   row(dl, 'processes', d.processes)
   row(dl, 'owner', d.owner)
   row(dl, 'parent', d.parent === null ? 'out of view' : `${d.type}:[${d.parent}]`)

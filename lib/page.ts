@@ -40,12 +40,13 @@ function script(): string {
 /** The page around an SVG drawn by renderSvg. */
 export function htmlPage(svg: string, graph: NamespaceGraph, title: string): string {
   const data: PageData = {}
-  for (const { id, ns, kind, owner, owns } of graph.nodes) {
+  for (const { id, ns, kind, holder, owner, owns } of graph.nodes) {
     data[ns.ino] = {
       id,
       type: ns.type,
       ino: ns.ino,
       kind,
+      holder,
       pid: ns.pid,
       process: ns.process,
       processes: ns.processes,
