@@ -216,13 +216,14 @@ export function nstypeStr(nstype: number): NstypeName {
 }
 
 function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[0] {
-  if (typeof options !== 'object' || options === null) {
-    throw invalidArgType(`The options must be an object. Received ${describe(options)}`)
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidArgType(`The options must be an object. Received ${Array.isArray(options) ? 'an array' : describe(options)}`)
   }
   const { types, tasks, fds, bindMounts } = options
   if (types !== undefined && (!Array.isArray(types) || !types.every((t) => NSTYPE_NAMES.includes(t)))) {
+    const bad = Array.isArray(types) ? types.find((t) => !NSTYPE_NAMES.includes(t)) : types
     throw Object.assign(
-      new TypeError(`options.types must be an array of ${NSTYPE_NAMES.join(', ')}. Received ${String(types)}`),
+      new TypeError(`options.types must be an array of ${NSTYPE_NAMES.join(', ')}. Received ${describe(bad)}`),
       { code: 'ERR_INVALID_ARG_VALUE' },
     )
   }
