@@ -3,7 +3,17 @@
  * nsfs ioctls (owning user namespace, parent, owner uid, type).
  */
 import { closeSync } from 'node:fs'
-import type { KernelFeatures, NstypeName } from './binding.js'
+
+import type { KernelFeatures } from './binding.js'
+import type { DiscoveredNamespace, DiscoverOptions, NamespaceModel, NstypeName } from './dist/lib/model.js'
+
+export type {
+  DiscoveredNamespace,
+  DiscoverOptions,
+  NamespaceModel,
+  NamespaceSource,
+  NstypeName,
+} from './dist/lib/model.js'
 
 type Binding = typeof import('./binding.js')
 
@@ -34,9 +44,6 @@ export const CLONE_NEWTIME = native.CLONE_NEWTIME
 export const CLONE_NEWUSER = native.CLONE_NEWUSER
 /** UTS (host and domain name) namespace type (`0x04000000`). */
 export const CLONE_NEWUTS = native.CLONE_NEWUTS
-
-// The name of a namespace type ('cgroup' ... 'uts'), as the addon declares it.
-export type { NstypeName }
 
 /** Every namespace type's name, in alphabetical order. */
 export const NSTYPE_NAMES: readonly NstypeName[] = Object.freeze([...native.NSTYPE_NAMES])
@@ -98,6 +105,12 @@ export class NamespaceFile {
 
   /** Takes ownership of `fd`, an open namespace descriptor. */
   constructor(fd: number) {
+    if (typeof fd !== 'number') throw invalidArgType(`The "fd" argument must be of type number. Received ${describe(fd)}`)
+    if (!Number.isInteger(fd) || fd < 0 || fd > INT32_MAX) {
+      throw Object.assign(new RangeError(`The value of "fd" is out of range. It must be an integer >= 0 && <= ${INT32_MAX}. Received ${fd}`), {
+        code: 'ERR_OUT_OF_RANGE',
+      })
+    }
     this.#fd = fd
     unclosed.register(this, fd, this)
   }
@@ -185,73 +198,9 @@ export function nstypeStr(nstype: number): NstypeName {
   return native.nstypeStr(nstype)
 }
 
-/**
- * How a namespace was found. `'pending'`: only as a process's
- * `pid_for_children` or `time_for_children`, with no process in it yet
- * (`unshare --pid` or `--time` without a fork). `'mount-list'`: a mount
- * namespace only the kernel's list of them shows (Linux 6.12). Either is
- * given only where no process, thread, descriptor or bind mount showed it.
- */
-export type NamespaceSource = 'process' | 'task' | 'fd' | 'bind-mount' | 'hierarchy' | 'pending' | 'mount-list'
-
-/** One namespace found by {@link discover}: plain data, ready for JSON. */
-export interface DiscoveredNamespace {
-  type: NstypeName
-  /** The inode number, as in `type:[inode]`. */
-  ino: number
-  /** The nsfs device number. */
-  dev: number
-  /**
-   * The namespace's unique id (`NS_GET_ID`, Linux 6.18) as a decimal string
-   * (`BigInt(id)` gives the number), as {@link getNsId} gives it; null on older kernels.
-   */
-  id: string | null
-  /** The parent (user and PID namespaces); null at the top of what the caller may see. */
-  parent: number | null
-  /** The found namespaces whose parent this is, by inode. */
-  children: number[]
-  /** The owning user namespace (for a user namespace, its parent); null where out of view. */
-  owner: number | null
-  /** For a user namespace, the uid that created it. */
-  ownerUid: number | null
-  /** The user name of `ownerUid`, where the user database has one. */
-  ownerName: string | null
-  /** The representative process: the lowest pid in the namespace, then up its parents while they stay inside. */
-  pid: number | null
-  /** Its name: argv[0]'s base name without a leading '-', or `[comm]` for a kernel thread. */
-  process: string | null
-  /** How many processes are in it. */
-  processes: number
-  pids: number[]
-  /** How it was found. */
-  via: NamespaceSource[]
-  /** Open descriptors of other processes that keep it. */
-  fdHolders: { pid: number; fd: number }[]
-  /** Bind mounts that keep it; mounts in other mount namespaces as `/proc/PID/root/...`. */
-  bindMounts: string[]
-}
-
-/** What {@link discover} returns. */
-export interface NamespaceModel {
-  /** Sorted by type name, then inode. */
-  namespaces: DiscoveredNamespace[]
-}
-
-/** What {@link discover} looks for, and where. */
-export interface DiscoverOptions {
-  /** The namespace types to report. Default: `['user', 'pid']`. */
-  types?: readonly NstypeName[]
-  /** Also read every thread's namespaces (threads can sit apart from their process). Default: false. */
-  tasks?: boolean
-  /** Look for namespaces held only by an open descriptor. Default: true. */
-  fds?: boolean
-  /** Look for namespaces held only by a bind mount. Default: true. */
-  bindMounts?: boolean
-}
-
 function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[0] {
-  if (typeof options !== 'object' || options === null) {
-    throw invalidArgType(`The options must be an object. Received ${describe(options)}`)
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidArgType(`The options must be an object. Received ${Array.isArray(options) ? 'an array' : describe(options)}`)
   }
   const { types, tasks, fds, bindMounts } = options
   for (const [name, value] of Object.entries({ tasks, fds, bindMounts })) {
@@ -281,17 +230,14 @@ export async function discoverAsync(options: DiscoverOptions = {}): Promise<Name
 
 export {
   buildGraph,
-  renderHtml,
-  renderPng,
-  renderSvg,
   toDot,
   type GraphEdge,
   type GraphNode,
   type GraphNodeKind,
   type GraphOptions,
   type NamespaceGraph,
-  type PngOptions,
-} from './cli/graph.js'
+} from './dist/lib/graph.js'
+export { renderHtml, renderPng, renderSvg, type PngOptions } from './dist/lib/render.js'
 
 // Namespace ids, pid translation, mount namespaces, file handles, pidfds
 // (Linux 6.11 to 6.18). Each throws an Error with code 'ENOTSUP', naming the

@@ -16,8 +16,8 @@ import {
   discoverAsync,
   getNsId,
   getParentns,
-  kernelFeatures,
 } from '../index.js'
+import { featureTest, features, testNeeding } from './helpers/needs.js'
 import { isRoot, nsInode, startSleeper, stop, stopAll } from './helpers/procs.js'
 import { type Zoo, type ZooNamespace, buildZoo, processName, representative, scanProc, userName } from './helpers/zoo.js'
 
@@ -286,7 +286,6 @@ test('discovery runs many times while processes come and go: no error, and a con
   }
 })
 
-const features = kernelFeatures()
 const ALL_TYPES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'] as const
 
 /** A path to a zoo namespace other than the one discover() opened it by, or null for hierarchy-only ones. */
@@ -296,8 +295,10 @@ function zooPath(z: ZooNamespace): string | null {
   return z.bindMount ?? null
 }
 
-;(features.nsId ? test : test.skip)(
-  `every namespace carries its id, equal to getNsId() of the same namespace${features.nsId ? '' : ` (skipped: NS_GET_ID needs Linux 6.18, this is ${features.release})`}`,
+featureTest(
+  'nsId',
+  '6.18',
+  'every namespace carries its id, equal to getNsId() of the same namespace',
   async (t) => {
     const types = ['user', 'pid', 'net', 'uts', 'ipc'] as const
     for (const { namespaces } of [discover({ types }), await discoverAsync({ types })]) {
@@ -320,10 +321,8 @@ function zooPath(z: ZooNamespace): string | null {
   },
 )
 
-test.serial('a pending pid_for_children namespace, with no process yet, is found via pending', async (t) => {
-  if (!features.pidfdNamespace) {
-    return t.pass(`skipped: opening an empty pid_for_children needs PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE (Linux 6.11), this is ${features.release}`)
-  }
+// Opening an empty pid_for_children needs PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE.
+featureTest('pidfdNamespace', '6.11', 'a pending pid_for_children namespace, with no process yet, is found via pending', async (t) => {
   const [pid] = await startSleeper(['unshare', '-Ur', '--pid', 'sleep', 'infinity'])
   try {
     // The kernel shows it as an empty link: /proc alone cannot name it.
@@ -394,8 +393,7 @@ test('a user namespace 32 levels below ours, all its ancestors hidden, is found 
   }
 })
 
-rootTest('a bind mount inside a mount namespace that no process is in is found, and its namespace opened (needs root)', async (t) => {
-  if (!features.mntnsList) return t.pass(`skipped: listing mount namespaces needs Linux 6.12; this is ${features.release}`)
+testNeeding({ root: true, feature: ['mntnsList', '6.12'] }, 'a bind mount inside a mount namespace that no process is in is found, and its namespace opened', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'linuxns-rel-mntns-'))
   const netFile = join(dir, 'net')
   const mntFile = join(dir, 'mnt')

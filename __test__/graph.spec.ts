@@ -11,8 +11,7 @@ import { fileURLToPath } from 'node:url'
 
 import { XMLValidator } from 'fast-xml-parser'
 
-import { discover, getParentns, type NamespaceModel } from '../index.js'
-import { renderHtml, renderPng, renderSvg, toDot } from '../cli/graph.js'
+import { discover, getParentns, renderHtml, renderPng, renderSvg, toDot, type NamespaceModel } from '../index.js'
 import { isRoot, nsInode, startSleeper, stop, stopAll, userNamespaceChain } from './helpers/procs.js'
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -98,7 +97,7 @@ test.before(async () => {
   const [holder] = (await startSleeper(['sh', '-c', `exec 3</proc/${lost}/ns/user; exec sleep infinity`])).slice(-1)
   stop(lost!)
   await gone(lost!)
-  user(lostIno, hostUser, 'fd', `held by fd 3 of pid ${holder}`)
+  user(lostIno, hostUser, 'fd', `no process (held by fd 3 of pid ${holder})`)
 
   // As root: a user namespace kept only by a bind mount.
   let bindMount: Zoo['bindMount']
@@ -110,7 +109,7 @@ test.before(async () => {
     const mount = spawnSync('mount', ['--bind', `/proc/${kept}/ns/user`, file], { encoding: 'utf8' })
     if (mount.status !== 0) throw new Error(`mount --bind failed: ${mount.stderr}`)
     bindMount = { dir, file }
-    user(nsInode(kept!, 'user'), hostUser, 'bind-mount', `bind mount ${file}`)
+    user(nsInode(kept!, 'user'), hostUser, 'bind-mount', `no process (bind mount ${file})`)
     stop(kept!)
     await gone(kept!)
   }
@@ -357,10 +356,14 @@ test('graphns -o FILE writes the format its extension names', (t) => {
       }
       if (ext === 'dot') t.true(parseDot(data.toString()).nodes.has(id('user', zoo.fdOnly.ino)))
     }
-    // --format wins over the extension.
-    const r = run(['-o', join(dir, 'y.svg'), '--format', 'dot'])
+    // --format names the format of a file whose extension names none; where both name one, they must agree.
+    const r = run(['-o', join(dir, 'y.gv'), '--format', 'dot'])
     t.is(r.status, 0, r.stderr)
-    t.true(readFileSync(join(dir, 'y.svg'), 'utf8').startsWith('digraph'))
+    t.true(readFileSync(join(dir, 'y.gv'), 'utf8').startsWith('digraph'))
+    const clash = run(['-o', join(dir, 'z.svg'), '--format', 'png'])
+    t.is(clash.status, 2)
+    t.regex(clash.stderr, /^graphns: options '--format=png' and '--output=.*z\.svg' name two formats/)
+    t.false(existsSync(join(dir, 'z.svg')))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -2,7 +2,7 @@
 // pidfd opening and kernelFeatures(), each against ground truth read
 // independently from /proc (a second path to the same namespace, NSpid:,
 // readlink) or through a bind mount.
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { fstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { release, tmpdir } from 'node:os'
@@ -11,7 +11,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 import {
   NamespaceFile,
-  type KernelFeatures,
   type NstypeName,
   getMntnsId,
   getNsId,
@@ -26,31 +25,28 @@ import {
   tgidFromPidns,
   tgidInPidns,
 } from '../index.js'
+import { featureTest, features } from './helpers/needs.js'
 import { isRoot, nsInode, startSleeper, stop, stopAll } from './helpers/procs.js'
 
 const TYPES: NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
 
 test.after.always(stopAll)
 
-const features = kernelFeatures()
-
-/** A test that needs `feature`: skipped, saying why, on a kernel without it. */
-function featureTest(feature: keyof Omit<KernelFeatures, 'release'>, since: string, title: string, fn: (t: ExecutionContext) => void | Promise<void>): void {
-  if (features[feature]) test(title, fn)
-  else test.skip(`${title} (skipped: needs Linux ${since}, this is ${features.release})`, fn)
-}
-
 async function allTypesSleeper(): Promise<number> {
   const chain = await startSleeper(['unshare', '-Ur', '--net', '--uts', '--ipc', '--mount', '--cgroup', '--time', '--pid', '--fork', '--kill-child', 'sleep', 'infinity'])
   return chain[chain.length - 1]!
 }
 
-test('kernelFeatures() reports every feature on Linux 6.18 or later, and is cached', (t) => {
+test('kernelFeatures() is probed once and cached, and names the running release', (t) => {
   t.is(kernelFeatures(), features)
   t.true(Object.isFrozen(features))
   t.is(features.release, release())
-  const [major, minor] = release().split('.').map(Number)
-  if (major! < 6 || (major === 6 && minor! < 18)) return t.pass(`skipped: Linux ${release()} is older than 6.18`)
+})
+
+const [major, minor] = release().split('.').map(Number)
+const linux618 = major! > 6 || (major === 6 && minor! >= 18)
+
+;(linux618 ? test : test.skip)(`kernelFeatures() reports every feature on Linux 6.18 or later${linux618 ? '' : ` (skipped: this is ${release()})`}`, (t) => {
   t.deepEqual(features, {
     nsId: true,
     pidTranslation: true,

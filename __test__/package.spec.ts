@@ -2,7 +2,7 @@
 // empty project, imported from a plain .mjs file outside the repository.
 import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -60,6 +60,68 @@ console.log(JSON.stringify({
 owner.close()
 `
 
+// A strict TypeScript consumer of the installed package: every export used,
+// and a compile error naming any export whose type is, takes or gives `any`.
+const CONSUMER = `
+import * as ns from 'linuxns-rel'
+import {
+  CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS,
+  NSTYPE_NAMES, NamespaceFile, buildGraph, discover, discoverAsync, getMntnsId, getNsId, getNstype, getOwnerUid,
+  getParentns, getUserns, kernelFeatures, listMountNamespaces, nsFileHandle, nsStat, nstypeStr, openNsFileHandle,
+  openProcessNamespace, pidFromPidns, pidInPidns, renderHtml, renderPng, renderSvg, tgidFromPidns, tgidInPidns, toDot,
+  type DiscoverOptions, type DiscoveredNamespace, type GraphOptions, type KernelFeatures, type MountNamespaceInfo,
+  type NamespaceGraph, type NamespaceModel, type NamespaceRef, type NamespaceSource, type NamespaceStat, type NstypeName,
+  type PngOptions,
+} from 'linuxns-rel'
+
+type IsAny<T> = 0 extends 1 & T ? true : false
+type HasAny<T> = true extends { [K in keyof T]: IsAny<T[K]> }[keyof T] ? true : false
+/** The exports that are any, or functions or classes that take or give any. */
+type AnyExports<M> = {
+  [K in keyof M]: IsAny<M[K]> extends true
+    ? K
+    : M[K] extends abstract new (...args: infer A) => infer I
+      ? HasAny<A> extends true ? K : HasAny<I> extends true ? K : never
+      : M[K] extends (...args: infer A) => infer R
+        ? HasAny<A> extends true ? K : IsAny<R> extends true ? K : IsAny<Awaited<R>> extends true ? K : HasAny<Awaited<R>> extends true ? K : never
+        : never
+}[keyof M]
+const noAny: [AnyExports<typeof ns>] extends [never] ? 'none' : AnyExports<typeof ns> = 'none'
+
+const flags: number[] = [CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS]
+const names: readonly NstypeName[] = NSTYPE_NAMES
+const ref: NamespaceRef = '/proc/self/ns/net'
+const type: number = getNstype(ref)
+const name: NstypeName = nstypeStr(type)
+const uid: number = getOwnerUid('/proc/self/ns/user')
+const owner: NamespaceFile = getUserns(ref)
+const parent: NamespaceFile = getParentns('/proc/self/ns/pid')
+const opened: NamespaceFile = NamespaceFile.open(ref)
+const options: DiscoverOptions = { types: ['user', 'pid'], tasks: false, fds: true, bindMounts: true }
+const model: NamespaceModel = discover(options)
+const first: DiscoveredNamespace | undefined = model.namespaces[0]
+const via: NamespaceSource[] = first?.via ?? []
+const later: Promise<NamespaceModel> = discoverAsync()
+const graphOptions: GraphOptions = { details: true, legend: false }
+const graph: NamespaceGraph = buildGraph(model, graphOptions)
+const dot: string = toDot(graph)
+const svg: Promise<string> = renderSvg(model)
+const pngOptions: PngOptions = { zoom: 1 }
+const png: Promise<Buffer> = svg.then((s) => renderPng(s, pngOptions))
+const html: Promise<string> = renderHtml(model, { title: 'x' })
+const features: Readonly<KernelFeatures> = kernelFeatures()
+const id: bigint = getNsId(ref)
+const stat: NamespaceStat = nsStat(ref)
+const pids: number[] = [pidFromPidns(ref, 1), tgidFromPidns(ref, 1), pidInPidns(ref, 1), tgidInPidns(ref, 1)]
+const mntId: bigint = getMntnsId('/proc/self/ns/mnt')
+const mounts: MountNamespaceInfo[] = listMountNamespaces()
+const handle: Buffer = nsFileHandle(ref)
+const reopened: NamespaceFile = openNsFileHandle(handle)
+const other: NamespaceFile = openProcessNamespace(1, 'net')
+const fd: number = reopened.fd
+export const used = [noAny, flags, names, name, uid, owner, parent, opened, via, later, dot, png, html, features, id, stat, pids, mntId, mounts, other, fd]
+`
+
 test('the packed main and platform packages install into an empty project and work there', (t) => {
   const target = hostTarget()
   const addon = join(repo, `linuxns-rel.${target}.node`)
@@ -93,6 +155,17 @@ test('the packed main and platform packages install into an empty project and wo
     [],
     'the addon came from the platform package',
   )
+
+  // The published types, as a strict TypeScript consumer sees them: no skipLibCheck, no any.
+  writeFileSync(join(project, 'consumer.ts'), CONSUMER)
+  const tsconfig = {
+    compilerOptions: { strict: true, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2023', 'ESNext.Disposable'], types: ['node'], typeRoots: [join(repo, 'node_modules', '@types')], skipLibCheck: false },
+    files: ['consumer.ts'],
+  }
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(tsconfig))
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')).dependencies }))
+  const tsc = spawnSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { encoding: 'utf8' })
+  t.is(tsc.status, 0, `${tsc.stdout}${tsc.stderr}`)
 })
 
 test('without a platform package, importing fails with one message that says what to do', (t) => {

@@ -313,6 +313,15 @@ test('anything but a path, an fd or an object with an fd is a TypeError', (t) =>
   t.throws(() => NamespaceFile.open(3 as unknown as string), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
 })
 
+test('new NamespaceFile() takes only a descriptor number: a TypeError for anything else, a RangeError outside 0 to 2^31-1', (t) => {
+  for (const value of ['3', null, undefined, { fd: 3 }, 3n]) {
+    t.throws(() => new NamespaceFile(value as unknown as number), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' }, String(value))
+  }
+  for (const value of [1.5, -1, Number.NaN, Infinity, 2 ** 31]) {
+    t.throws(() => new NamespaceFile(value), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' }, String(value))
+  }
+})
+
 test('nstypeStr names every type and gives a RangeError naming an unknown value', (t) => {
   t.deepEqual(
     TYPE_NAMES.map((name) => nstypeStr(TYPES[name])),

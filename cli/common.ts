@@ -1,10 +1,10 @@
 // What every command-line tool of linuxns-rel shares: option parsing, usage
-// errors, --help and --version, colours and exit codes.
+// errors, --help and --version, colours, exit codes, and loading the library.
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 
-import type { DiscoveredNamespace } from '../index.js'
+import type { DiscoveredNamespace } from 'linuxns-rel'
 
 /** Exit status: success, failure, bad usage. */
 export const EXIT_OK = 0
@@ -15,32 +15,56 @@ export class UsageError extends Error {}
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
-/** The options every tool takes, besides its own. */
-export const COMMON_OPTIONS = {
-  color: { type: 'string' },
-  c: { type: 'boolean', short: 'c' },
-  json: { type: 'boolean' },
+/** -h and -V: every tool takes them. */
+const HELP_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const satisfies Options
 
-export const COMMON_HELP = `  -c                    colour always (same as --color=always)
-      --color=WHEN      colour the output: auto (on a terminal, unless NO_COLOR is set), always, never
-      --json            print JSON instead of text
-  -h, --help            show this help and exit
+/** --color and -c, for the tools that colour their output. */
+export const COLOUR_OPTIONS = {
+  color: { type: 'string' },
+  c: { type: 'boolean', short: 'c' },
+} as const satisfies Options
+
+/** --json, for the tools that can print the model. */
+export const JSON_OPTIONS = {
+  json: { type: 'boolean' },
+} as const satisfies Options
+
+export const COLOUR_HELP = `  -c                    colour always (same as --color=always)
+      --color=WHEN      colour the output: auto (on a terminal, unless NO_COLOR is set), always, never`
+export const JSON_HELP = `      --json            print JSON instead of text`
+export const HELP_HELP = `  -h, --help            show this help and exit
   -V, --version         show the version and exit`
 
-type Config<T extends Options> = { args: string[]; options: typeof COMMON_OPTIONS & T; strict: true; allowPositionals: false }
+type Config<T extends Options> = { args: string[]; options: typeof HELP_OPTIONS & T; strict: true; allowPositionals: false }
 export type OptionValues<T extends Options> = ReturnType<typeof parseArgs<Config<T>>>['values']
 
-/** Parses argv with the common options plus the tool's own; usage errors become UsageError. */
-export function parseOptions<T extends Options>(argv: string[], own: T): OptionValues<T> {
-  try {
-    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...own }, strict: true, allowPositionals: false })
-      .values
-  } catch (err) {
-    throw new UsageError((err as Error).message)
+/**
+ * Parses argv with -h and -V plus the options the tool names (its own, and
+ * those of COLOUR_OPTIONS and JSON_OPTIONS it takes). Anything else is a
+ * UsageError in the tools' one style: an unknown option, a missing value or
+ * one given to an option that takes none, an argument, and an option with a
+ * value given twice (unless it is `multiple`).
+ */
+export function parseOptions<T extends Options>(argv: string[], options: T): OptionValues<T> {
+  const config = { ...HELP_OPTIONS, ...options }
+  const { tokens } = parseArgs({ args: argv, options: config, strict: false, allowPositionals: true, tokens: true })
+  const given = new Set<string>()
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw new UsageError(`unexpected argument '${token.value}'`)
+    if (token.kind !== 'option') continue
+    const option = (config as Options)[token.name]
+    if (option === undefined) throw new UsageError(`unknown option '${token.rawName}'`)
+    if (option.type === 'boolean' && token.value !== undefined) throw new UsageError(`option '${token.rawName}' takes no value`)
+    if (option.type === 'string' && token.value === undefined) throw new UsageError(`option '${token.rawName}' needs a value`)
+    if (option.type === 'string' && !option.multiple && given.has(token.name)) {
+      throw new UsageError(`option '--${token.name}' given twice`)
+    }
+    given.add(token.name)
   }
+  return parseArgs({ args: argv, options: config, strict: true, allowPositionals: false }).values as OptionValues<T>
 }
 
 /** The styles the tools colour with. */
@@ -60,7 +84,7 @@ const NO_COLOURS: Colours = { bold: plain, cyan: plain, dim: plain, green: plain
 export function colours(values: { color?: string | boolean; c?: string | boolean }): Colours {
   const when = values.c === true ? 'always' : (values.color ?? 'auto')
   if (when !== 'auto' && when !== 'always' && when !== 'never') {
-    throw new UsageError(`--color must be auto, always or never, not '${String(when)}'`)
+    throw new UsageError(`option '--color' must be auto, always or never, not '${String(when)}'`)
   }
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== ''
   const on = when === 'always' || (when === 'auto' && process.stdout.isTTY === true && !noColor)
@@ -72,31 +96,37 @@ export function colours(values: { color?: string | boolean; c?: string | boolean
 }
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
   return pkg.version
+}
+
+/**
+ * The library, loaded only once a tool has work for it: --help and
+ * --version need no addon, and an addon that cannot load is then an error
+ * that says what to do, not a stack trace.
+ */
+export function library(): Promise<typeof import('linuxns-rel')> {
+  return import('linuxns-rel')
 }
 
 /**
  * Runs a tool's main function with Unix conventions: what it returns to
  * stdout, messages to stderr prefixed with the tool's name, exit status 0, 1
- * or 2. `main` may be async.
+ * or 2. An output that cannot be written (a full disk) is a failure; a
+ * reader that stops early (`| head`) is not.
  */
-export function runTool(
-  name: string,
-  usage: string,
-  main: (argv: string[]) => string | Buffer | Promise<string | Buffer>,
-): void {
-  // A reader that stops early (`| head`) is no failure.
+export function runTool(name: string, usage: string, main: (argv: string[]) => Promise<string | Buffer>): void {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err
-    process.exit(EXIT_OK)
+    if (err.code === 'EPIPE') process.exit(EXIT_OK)
+    process.stderr.write(`${name}: cannot write the output: ${err.message}\n`)
+    process.exit(EXIT_FAILURE)
   })
   const fail = (err: unknown): void => {
     if (err instanceof UsageError) {
       process.stderr.write(`${name}: ${err.message}\n${usage}Try '${name} --help' for more.\n`)
       process.exitCode = EXIT_USAGE
     } else {
-      process.stderr.write(`${name}: ${(err as Error).message ?? String(err)}\n`)
+      process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`)
       process.exitCode = EXIT_FAILURE
     }
   }
@@ -104,13 +134,7 @@ export function runTool(
     process.stdout.write(output)
     process.exitCode = EXIT_OK
   }
-  try {
-    const output = main(process.argv.slice(2))
-    if (typeof output === 'string' || Buffer.isBuffer(output)) done(output)
-    else output.then(done, fail)
-  } catch (err) {
-    fail(err)
-  }
+  main(process.argv.slice(2)).then(done, fail)
 }
 
 /** The note for a user who is not root: other users' namespaces may be out of view. */
@@ -120,29 +144,14 @@ export function notRootNote(name: string): void {
   }
 }
 
-/**
- * What keeps a namespace: its representative process; where none is in it,
- * the first open descriptor of another process, else the first bind mount
- * (`more` counts the others of that kind); else nothing but the kernel's
- * relations (a hidden ancestor or owner, or another source of `via`).
- */
-export type Keeper =
-  | { kind: 'process'; pid: number; name: string | null }
-  | { kind: 'fd'; pid: number; fd: number; more: number }
-  | { kind: 'bind-mount'; path: string; more: number }
-  | { kind: 'none' }
-
-export function keeper(ns: DiscoveredNamespace): Keeper {
-  if (ns.pid !== null) return { kind: 'process', pid: ns.pid, name: ns.process }
-  const fd = ns.fdHolders[0]
-  if (fd) return { kind: 'fd', pid: fd.pid, fd: fd.fd, more: ns.fdHolders.length - 1 }
-  const path = ns.bindMounts[0]
-  if (path !== undefined) return { kind: 'bind-mount', path, more: ns.bindMounts.length - 1 }
-  return { kind: 'none' }
-}
-
 /** One namespace for --json: the documented fields first, then the rest of the model. */
 export function jsonEntry(ns: DiscoveredNamespace) {
   const { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, ...rest } = ns
   return { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, ...rest }
+}
+
+/** The model as --json prints it: `{"namespaces": [...]}`, sorted by type and inode. */
+export function jsonModel(namespaces: readonly DiscoveredNamespace[]): string {
+  const sorted = [...namespaces].sort((a, b) => (a.type === b.type ? a.ino - b.ino : a.type < b.type ? -1 : 1))
+  return `${JSON.stringify({ namespaces: sorted.map(jsonEntry) }, null, 2)}\n`
 }

@@ -1,7 +1,23 @@
 // lsuserns and lspidns: the tree of user or PID namespaces, one namespace a line.
 
-import { NSTYPE_NAMES, discover, type DiscoveredNamespace, type NstypeName } from '../index.js'
-import { COMMON_HELP, colours, jsonEntry, keeper, notRootNote, parseOptions, runTool, version, type Colours } from './common.js'
+import type { DiscoveredNamespace, NstypeName } from 'linuxns-rel'
+
+import { byOwner, holderOf, holderText, nsName, processText, uidText } from '../lib/labels.js'
+import {
+  COLOUR_HELP,
+  COLOUR_OPTIONS,
+  HELP_HELP,
+  JSON_HELP,
+  JSON_OPTIONS,
+  colours,
+  jsonModel,
+  library,
+  notRootNote,
+  parseOptions,
+  runTool,
+  version,
+  type Colours,
+} from './common.js'
 import { treeRows } from './tree.js'
 
 type Kind = 'user' | 'pid'
@@ -21,44 +37,28 @@ including those no process is in any more: hidden ancestors, and namespaces
 kept only by an open file descriptor or a bind mount. Run as root to see all.
 
   -d, --details         ${details}
-${COMMON_HELP}
+${COLOUR_HELP}
+${JSON_HELP}
+${HELP_HELP}
 
 Exit status: 0 on success, 1 on failure, 2 on bad usage.
 `
 }
 
-/** `user:[4026531837]`. */
-export function nsName(type: string, ino: number): string {
-  return `${type}:[${ino}]`
-}
-
-/** `root (0)`, or the bare uid where the user database has no name for it. */
-function owner(ns: DiscoveredNamespace | undefined): string {
-  if (ns?.ownerUid == null) return ''
-  return ns.ownerName === null ? `${ns.ownerUid}` : `${ns.ownerName} (${ns.ownerUid})`
-}
-
 /** Why a namespace lives: its process, or what holds it when none is in it. */
 function holder(ns: DiscoveredNamespace, c: Colours): string {
-  const k = keeper(ns)
-  switch (k.kind) {
-    case 'process':
-      return `process ${c.green(`"${k.name}"`)} (${k.pid})`
-    case 'fd':
-      return c.yellow(`no process, held by fd ${k.fd} of pid ${k.pid}${k.more > 0 ? ` and ${k.more} more` : ''}`)
-    case 'bind-mount':
-      return c.yellow(`no process, bind mount ${k.path}${k.more > 0 ? ` and ${k.more} more` : ''}`)
-    case 'none':
-      return c.dim('no process (hidden)')
-  }
+  const h = holderOf(ns)
+  if (h.kind === 'process') return `process ${c.green(`"${processText(h.name)}"`)} (${h.pid})`
+  const text = `no process (${holderText(h)})`
+  return h.kind === 'fd' || h.kind === 'bind-mount' ? c.yellow(text) : c.dim(text)
 }
 
 function line(ns: DiscoveredNamespace, c: Colours): string {
-  const parts = [c.bold(nsName(ns.type, ns.ino)), holder(ns, c)]
+  const parts = [c.bold(nsName(ns)), holder(ns, c)]
   if (ns.type === 'user') {
-    if (ns.ownerUid !== null) parts.push(`owner ${c.cyan(owner(ns))}`)
+    if (ns.ownerUid !== null) parts.push(`owner ${c.cyan(uidText(ns.ownerUid, ns.ownerName))}`)
   } else if (ns.owner !== null) {
-    parts.push(`owner ${c.cyan(nsName('user', ns.owner))}`)
+    parts.push(`owner ${c.cyan(nsName({ type: 'user', ino: ns.owner }))}`)
   } else {
     parts.push(c.dim('owner out of view'))
   }
@@ -71,16 +71,15 @@ function line(ns: DiscoveredNamespace, c: Colours): string {
  * representative process is in.
  */
 function detailsIndex(kind: Kind, namespaces: DiscoveredNamespace[]): Map<number, DiscoveredNamespace[]> {
+  if (kind === 'user') return byOwner(namespaces, new Set([kind]))
   const index = new Map<number, DiscoveredNamespace[]>()
-  const add = (key: number, ns: DiscoveredNamespace): void => {
-    const list = index.get(key)
-    if (list) list.push(ns)
-    else index.set(key, [ns])
-  }
   for (const ns of namespaces) {
     if (ns.type === kind) continue
-    if (kind === 'user' && ns.owner !== null) add(ns.owner, ns)
-    if (kind === 'pid') for (const pid of ns.pids) add(pid, ns)
+    for (const pid of ns.pids) {
+      const list = index.get(pid)
+      if (list) list.push(ns)
+      else index.set(pid, [ns])
+    }
   }
   return index
 }
@@ -103,11 +102,12 @@ function tree(
   return out.length > 0 ? `${out.join('\n')}\n` : ''
 }
 
-function main(name: string, kind: Kind, argv: string[]): string {
-  const values = parseOptions(argv, { details: { type: 'boolean', short: 'd' } })
+async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
+  const values = parseOptions(argv, { ...COLOUR_OPTIONS, ...JSON_OPTIONS, details: { type: 'boolean', short: 'd' } })
   if (values.help) return help(name, kind)
   if (values.version) return `${name} (linuxns-rel) ${version()}\n`
   const c = colours(values)
+  const { NSTYPE_NAMES, discover } = await library()
   const types: readonly NstypeName[] = values.details ? NSTYPE_NAMES : [kind]
   const { namespaces } = discover({ types })
   notRootNote(name)
@@ -117,16 +117,13 @@ function main(name: string, kind: Kind, argv: string[]): string {
   const details = (ns: DiscoveredNamespace): DiscoveredNamespace[] =>
     index.get(kind === 'user' ? ns.ino : (ns.pid ?? -1)) ?? []
 
-  if (values.json) {
-    const listed = [...new Set([...shown, ...shown.flatMap(details)])]
-    return `${JSON.stringify({ namespaces: listed.map(jsonEntry) }, null, 2)}\n`
-  }
+  if (values.json) return jsonModel([...new Set([...shown, ...shown.flatMap(details)])])
   const roots = shown.filter((ns) => ns.parent === null || byIno.get(ns.parent)?.type !== kind)
   return tree(
     roots,
     byIno,
     (ns) => line(ns, c),
-    (ns) => details(ns).map((d) => `${c.magenta(nsName(d.type, d.ino))} ${holder(d, c)}`),
+    (ns) => details(ns).map((d) => `${c.magenta(nsName(d))} ${holder(d, c)}`),
     c,
   )
 }

@@ -1,13 +1,20 @@
 // lsallns: every namespace of every type on this machine, one a line, in
 // columns like util-linux lsns, including those no process is in.
 
-import { NSTYPE_NAMES, discover, type DiscoveredNamespace, type NstypeName } from '../index.js'
+import type { DiscoveredNamespace, NstypeName } from 'linuxns-rel'
+
+import { escapeText } from '../lib/escape.js'
+import { holderOf, holderText, processText } from '../lib/labels.js'
 import {
-  COMMON_HELP,
+  COLOUR_HELP,
+  COLOUR_OPTIONS,
+  HELP_HELP,
+  JSON_HELP,
+  JSON_OPTIONS,
   UsageError,
   colours,
-  jsonEntry,
-  keeper,
+  jsonModel,
+  library,
   notRootNote,
   parseOptions,
   runTool,
@@ -26,13 +33,15 @@ processes and threads, and those no process is in any more (hidden ancestors
 and owners, namespaces kept only by an open file descriptor or a bind mount).
 Run as root to see all.
 
-  -t, --type=TYPE       only namespaces of TYPE: ${NSTYPE_NAMES.join(', ')};
+  -t, --type=TYPE       only namespaces of TYPE: cgroup, ipc, mnt, net, pid, time, user, uts;
                         repeat it (-t net -t user) or give a list (-t net,user)
   -T, --tree=REL        draw a tree: parent (user and PID namespaces under their
                         parent) or owner (every namespace under its owning user
                         namespace; with -t, the user namespaces above the
                         selected ones are shown too, dimmed, to hang them on)
-${COMMON_HELP}
+${COLOUR_HELP}
+${JSON_HELP}
+${HELP_HELP}
 
 Columns:
   NS       the inode number, as in TYPE:[NS]
@@ -50,13 +59,15 @@ Columns:
            pending (a pid_for_children or time_for_children with no process
            yet), mount-list (a mount namespace only the kernel's list shows)
   COMMAND  the representative's name; with no process, what keeps it:
-           (fd N of pid P), (bind mount PATH), (hidden), (pending) or
-           (mount list only)
+           (held by fd N of pid P), (bind mount PATH), (pending),
+           (mount list only) or (hidden)
 
 Exit status: 0 on success, 1 on failure, 2 on bad usage.
 `
 
 const OPTIONS = {
+  ...COLOUR_OPTIONS,
+  ...JSON_OPTIONS,
   type: { type: 'string', short: 't', multiple: true },
   tree: { type: 'string', short: 'T' },
 } as const
@@ -64,23 +75,23 @@ const OPTIONS = {
 type TreeKind = 'parent' | 'owner'
 
 /** The types of -t, in the model's order; all of them without -t. */
-function selectedTypes(values: readonly string[] | undefined): readonly NstypeName[] {
-  if (values === undefined) return NSTYPE_NAMES
+function selectedTypes(values: readonly string[] | undefined, names: readonly NstypeName[]): readonly NstypeName[] {
+  if (values === undefined) return names
   const wanted = new Set<string>()
   for (const value of values) {
     for (const type of value.split(',')) {
-      if (!(NSTYPE_NAMES as readonly string[]).includes(type)) {
-        throw new UsageError(`unknown namespace type '${type}' (one of ${NSTYPE_NAMES.join(', ')})`)
+      if (!(names as readonly string[]).includes(type)) {
+        throw new UsageError(`option '--type': unknown namespace type '${type}' (one of ${names.join(', ')})`)
       }
       wanted.add(type)
     }
   }
-  return NSTYPE_NAMES.filter((type) => wanted.has(type))
+  return names.filter((type) => wanted.has(type))
 }
 
 function treeKind(value: string | undefined): TreeKind | null {
   if (value === undefined) return null
-  if (value !== 'parent' && value !== 'owner') throw new UsageError(`--tree must be parent or owner, not '${value}'`)
+  if (value !== 'parent' && value !== 'owner') throw new UsageError(`option '--tree' must be parent or owner, not '${value}'`)
   return value
 }
 
@@ -99,23 +110,12 @@ const RIGHT = new Set<number>([0, 2, 3, 5])
 
 function userText(uid: number | null | undefined, name: string | null | undefined): string {
   if (uid == null) return '-'
-  return name ?? String(uid)
+  return name === null || name === undefined ? String(uid) : escapeText(name)
 }
 
 function commandText(ns: DiscoveredNamespace): string {
-  const k = keeper(ns)
-  switch (k.kind) {
-    case 'process':
-      return k.name ?? '?'
-    case 'fd':
-      return `(fd ${k.fd} of pid ${k.pid}${k.more > 0 ? ` and ${k.more} more` : ''})`
-    case 'bind-mount':
-      return `(bind mount ${k.path}${k.more > 0 ? ` and ${k.more} more` : ''})`
-    case 'none':
-      if (ns.via.includes('pending')) return '(pending)'
-      if (ns.via.includes('mount-list')) return '(mount list only)'
-      return '(hidden)'
-  }
+  const h = holderOf(ns)
+  return h.kind === 'process' ? processText(h.name) : `(${holderText(h)})`
 }
 
 function cells(ns: DiscoveredNamespace, users: Map<number, DiscoveredNamespace>): string[] {
@@ -143,7 +143,7 @@ function colourCell(i: number, text: string, row: Row, c: Colours): string {
       return c.cyan(text)
     case 'COMMAND':
       if (row.ns.pid !== null) return c.green(text)
-      return keeper(row.ns).kind === 'none' ? c.dim(text) : c.yellow(text)
+      return ['fd', 'bind-mount'].includes(holderOf(row.ns).kind) ? c.yellow(text) : c.dim(text)
     default:
       return text
   }
@@ -224,23 +224,22 @@ function layout(
   }))
 }
 
-function main(argv: string[]): string {
+async function main(argv: string[]): Promise<string> {
   const values = parseOptions(argv, OPTIONS)
   if (values.help) return HELP
   if (values.version) return `${NAME} (linuxns-rel) ${version()}\n`
   const c = colours(values)
-  const types = selectedTypes(values.type)
   const kind = treeKind(values.tree)
+  if (values.json && kind !== null) throw new UsageError("options '--json' and '--tree' cannot be used together: --json prints the model, whose parent and owner fields are the trees")
+  const { NSTYPE_NAMES, discover } = await library()
+  const types = selectedTypes(values.type, NSTYPE_NAMES)
   // User namespaces always: they give the USER column and the owner tree.
   const discovered = types.includes('user') ? types : [...types, 'user' as const]
   const { namespaces } = discover({ types: discovered, tasks: true, fds: true, bindMounts: true })
   notRootNote(NAME)
   const wanted = new Set<string>(types)
   const shown = namespaces.filter((ns) => wanted.has(ns.type))
-  if (values.json) {
-    const listed = shown.map(jsonEntry)
-    return `${JSON.stringify({ namespaces: listed }, null, 2)}\n`
-  }
+  if (values.json) return jsonModel(shown)
   const users = new Map(namespaces.filter((ns) => ns.type === 'user').map((ns) => [ns.ino, ns]))
   const rows = layout(shown, namespaces, kind).map(({ ns, prefix, context }) => ({ ns, prefix, context, cells: cells(ns, users) }))
   return table(rows, c, kind !== null)

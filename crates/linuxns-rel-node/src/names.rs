@@ -114,19 +114,29 @@ impl FromNapiValue for TypeNames {
         let env = Env::from_raw(env);
         // SAFETY: `env` and `napi_val` are the ones napi-rs gave this conversion.
         let value = unsafe { Unknown::from_raw_unchecked(env.raw(), napi_val) };
+        // The message names the first element that is no type name, or the value itself.
+        let mut bad = value;
         if value.is_array()? {
             let array = Array::from_unknown(value)?;
-            let types: Option<Vec<NsType>> = (0..array.len())
-                .map(|i| array.get::<Unknown>(i).ok().flatten().and_then(type_name))
-                .collect();
-            if let Some(types) = types {
+            let mut types = Vec::new();
+            for i in 0..array.len() {
+                let element = array.get::<Unknown>(i)?;
+                match element.and_then(type_name) {
+                    Some(t) => types.push(t),
+                    None => {
+                        bad = element.unwrap_or(value);
+                        break;
+                    }
+                }
+            }
+            if types.len() == array.len() as usize {
                 return Ok(TypeNames(types));
             }
         }
         let message = format!(
             "options.types must be an array of {}. Received {}",
             names_list(),
-            js_string(&env, value)?
+            describe(&env, bad)?
         );
         Err(invalid_arg_value(&env, &message))
     }

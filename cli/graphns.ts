@@ -5,10 +5,10 @@ import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { delimiter, extname, join } from 'node:path'
 
-import { NSTYPE_NAMES, discover } from '../index.js'
-import { UsageError, notRootNote, parseOptions, runTool, version } from './common.js'
-import { buildGraph, loadGraphviz, renderPng, renderSvg, toDot } from './graph.js'
-import { htmlPage } from './graph-page.js'
+import { buildGraph, toDot } from '../lib/graph.js'
+import { htmlPage } from '../lib/page.js'
+import { loadGraphviz, renderPng, renderSvg } from '../lib/render.js'
+import { HELP_HELP, UsageError, library, notRootNote, parseOptions, runTool, version } from './common.js'
 
 const NAME = 'graphns'
 const FORMATS = ['svg', 'png', 'html', 'dot'] as const
@@ -29,8 +29,7 @@ namespace to the user namespace that owns it. Graphviz runs inside the tool
       --format=FORMAT   svg (the default), png, html (a page with pan, zoom and search) or dot
       --open            write the HTML page to a temporary file and open it with xdg-open
                         where there is one; print the file's path
-  -h, --help            show this help and exit
-  -V, --version         show the version and exit
+${HELP_HELP}
 
 Set LINUXNS_REL_TIMING=1 to print the time of each phase to stderr.
 
@@ -48,14 +47,17 @@ function isFormat(text: string): text is Format {
   return (FORMATS as readonly string[]).includes(text)
 }
 
+/** The format --format names, or -o's extension; both must agree where both name one. */
 function chooseFormat(format: string | undefined, output: string | undefined): Format {
-  if (format !== undefined) {
-    if (!isFormat(format)) throw new UsageError(`--format must be svg, png, html or dot, not '${format}'`)
-    return format
+  if (format !== undefined && !isFormat(format)) throw new UsageError(`option '--format' must be svg, png, html or dot, not '${format}'`)
+  const ext = output === undefined ? undefined : extname(output).slice(1).toLowerCase()
+  const named = ext !== undefined && isFormat(ext) ? ext : undefined
+  if (format !== undefined && named !== undefined && named !== format) {
+    throw new UsageError(`options '--format=${format}' and '--output=${output}' name two formats: give one, or make them agree`)
   }
+  if (format !== undefined) return format
   if (output === undefined) return 'svg'
-  const ext = extname(output).slice(1).toLowerCase()
-  if (isFormat(ext)) return ext
+  if (named !== undefined) return named
   throw new UsageError(`cannot tell the format from '${output}': name it .svg, .png, .html or .dot, or give --format`)
 }
 
@@ -85,12 +87,10 @@ async function main(argv: string[]): Promise<string | Buffer> {
   const values = parseOptions(argv, OPTIONS)
   if (values.help) return HELP
   if (values.version) return `${NAME} (linuxns-rel) ${version()}\n`
-  if (values.json) throw new UsageError('--json is not an option of graphns (lsuserns --json gives the model)')
-  if (values.color !== undefined || values.c) throw new UsageError('--color is not an option of graphns')
   if (values.open && (values.output !== undefined || values.format !== undefined)) {
-    throw new UsageError('--open writes its own HTML file: leave out -o and --format')
+    throw new UsageError("option '--open' writes its own HTML file: leave out -o and --format")
   }
-  if (values.output === '') throw new UsageError('-o needs a file name')
+  if (values.output === '') throw new UsageError("option '--output' needs a file name")
   const format = values.open ? 'html' : chooseFormat(values.format, values.output)
   if (format === 'png' && values.output === undefined && process.stdout.isTTY) {
     throw new UsageError('will not write PNG to a terminal: give -o FILE.png or redirect stdout')
@@ -98,6 +98,7 @@ async function main(argv: string[]): Promise<string | Buffer> {
 
   const lap = timer()
   const options = { details: values.details === true }
+  const { NSTYPE_NAMES, discover } = await library()
   const model = discover({ types: options.details ? NSTYPE_NAMES : ['user', 'pid'] })
   notRootNote(NAME)
   lap(`discover (${model.namespaces.length} namespaces)`)

@@ -1,12 +1,14 @@
-// graphns's drawing: the user and PID namespace hierarchies as a graph, in
-// DOT, laid out by Graphviz compiled to WebAssembly (no `dot` binary), and
-// rendered to SVG, PNG or a self-contained HTML page. Pure functions of a
-// discover() model; Graphviz and resvg are loaded only when first needed.
-import type { DiscoveredNamespace, NamespaceModel } from '../index.js'
-import { htmlPage } from './graph-page.js'
+// The user and PID namespace hierarchies of a discover() model as a graph,
+// and that graph in Graphviz's DOT language. Pure functions of the model.
+import { byOwner, holderOf, holderText, nsName, processText, uidText } from './labels.js'
+import type { DiscoveredNamespace, NamespaceModel } from './model.js'
 
-/** Why a namespace lives: a process is in it, or only an fd, a bind mount or a child keeps it. */
-export type GraphNodeKind = 'process' | 'fd' | 'bind-mount' | 'hidden'
+/**
+ * Why a namespace lives: a process is in it, or only an fd or a bind mount
+ * keeps it, or no process has entered it yet ('pending'), or only a child or
+ * owned namespace leads to it ('hidden').
+ */
+export type GraphNodeKind = 'process' | 'fd' | 'bind-mount' | 'pending' | 'hidden'
 
 export interface GraphNode {
   /** `user_4026531837`: the DOT node name, and the id of its SVG group. */
@@ -15,6 +17,8 @@ export interface GraphNode {
   kind: GraphNodeKind
   /** The lines of its label. */
   label: string[]
+  /** What keeps it, in the tools' words: its process, or `no process (...)`. */
+  holder: string
   /** The uid that owns it (a PID namespace: its user namespace's): `root (0)`, or 'out of view'. */
   owner: string
   /** With `details`: the namespaces of other types that a user namespace owns. */
@@ -40,13 +44,6 @@ export interface GraphOptions {
   legend?: boolean
 }
 
-export interface PngOptions {
-  /** Pixels per SVG point. Default: 1.5, lowered so that neither side exceeds `maxSize`. */
-  zoom?: number
-  /** The largest width or height in pixels. Default: 16384. */
-  maxSize?: number
-}
-
 const DRAWN = new Set(['user', 'pid'])
 const DETAILS_PER_TYPE = 3
 const LARGE = 300
@@ -58,66 +55,49 @@ export function nodeId(ns: { type: string; ino: number }): string {
   return `${ns.type}_${ns.ino}`
 }
 
-function kindOf(ns: DiscoveredNamespace): GraphNodeKind {
-  if (ns.pid !== null || ns.processes > 0) return 'process'
-  if (ns.fdHolders.length > 0) return 'fd'
-  if (ns.bindMounts.length > 0) return 'bind-mount'
-  return 'hidden'
-}
-
 function shorten(text: string, max = 40): string {
   return text.length <= max ? text : `…${text.slice(text.length - max + 1)}`
 }
 
-function uidText(user: DiscoveredNamespace | undefined): string {
-  if (user?.ownerUid == null) return 'out of view'
-  return user.ownerName === null ? `${user.ownerUid}` : `${user.ownerName} (${user.ownerUid})`
+function ownerText(user: DiscoveredNamespace | undefined): string {
+  return user?.ownerUid == null ? 'out of view' : uidText(user.ownerUid, user.ownerName)
 }
 
-function holderText(ns: DiscoveredNamespace, kind: GraphNodeKind): string {
-  const more = (n: number): string => (n > 1 ? ` +${n - 1} more` : '')
-  switch (kind) {
-    case 'process':
-      return `${ns.process ?? '?'} (${ns.pid ?? '?'})${ns.processes > 1 ? `, ${ns.processes} processes` : ''}`
-    case 'fd':
-      return `held by fd ${ns.fdHolders[0]!.fd} of pid ${ns.fdHolders[0]!.pid}${more(ns.fdHolders.length)}`
-    case 'bind-mount':
-      return `bind mount ${shorten(ns.bindMounts[0]!)}${more(ns.bindMounts.length)}`
-    case 'hidden':
-      return 'no process (hidden)'
+/** The node's kind and the line of its label that says what keeps it. */
+function holderLine(ns: DiscoveredNamespace): { kind: GraphNodeKind; text: string } {
+  const h = holderOf(ns)
+  if (h.kind === 'process') {
+    return { kind: 'process', text: `${processText(h.name)} (${h.pid})${ns.processes > 1 ? `, ${ns.processes} processes` : ''}` }
   }
+  // The drawn types are user and pid: no mount namespace, so no 'mount-list'.
+  const kind = h.kind === 'mount-list' ? 'hidden' : h.kind
+  return { kind, text: `no process (${holderText(h, shorten)})` }
 }
 
 function detailLines(owns: DiscoveredNamespace[]): string[] {
-  const byType = new Map<string, number[]>()
-  for (const ns of owns) byType.set(ns.type, [...(byType.get(ns.type) ?? []), ns.ino])
-  return [...byType].map(([type, inos]) => {
-    const shown = inos.slice(0, DETAILS_PER_TYPE).map((ino) => `${type}:[${ino}]`)
-    return shown.join(' ') + (inos.length > DETAILS_PER_TYPE ? ` +${inos.length - DETAILS_PER_TYPE} more` : '')
+  const byType = new Map<string, DiscoveredNamespace[]>()
+  for (const ns of owns) byType.set(ns.type, [...(byType.get(ns.type) ?? []), ns])
+  return [...byType.values()].map((list) => {
+    const shown = list.slice(0, DETAILS_PER_TYPE).map(nsName)
+    return shown.join(' ') + (list.length > DETAILS_PER_TYPE ? ` +${list.length - DETAILS_PER_TYPE} more` : '')
   })
 }
 
 /** The graph of the user and PID namespaces of a discover() model. */
 export function buildGraph(model: NamespaceModel, options: GraphOptions = {}): NamespaceGraph {
   const byIno = new Map(model.namespaces.map((ns) => [ns.ino, ns]))
-  const owned = new Map<number, DiscoveredNamespace[]>()
-  if (options.details) {
-    for (const ns of model.namespaces) {
-      if (DRAWN.has(ns.type) || ns.owner === null) continue
-      owned.set(ns.owner, [...(owned.get(ns.owner) ?? []), ns])
-    }
-  }
+  const owned = options.details ? byOwner(model.namespaces, DRAWN) : new Map<number, DiscoveredNamespace[]>()
   const nodes: GraphNode[] = []
   const edges: GraphEdge[] = []
   for (const ns of model.namespaces) {
     if (!DRAWN.has(ns.type)) continue
-    const kind = kindOf(ns)
+    const { kind, text } = holderLine(ns)
     const user = ns.type === 'user' ? ns : ns.owner === null ? undefined : byIno.get(ns.owner)
     const owns = owned.get(ns.ino) ?? []
-    const owner = uidText(user)
-    const label = [`${ns.type}:[${ns.ino}]`, holderText(ns, kind), `owner ${owner}`]
+    const owner = ownerText(user)
+    const label = [nsName(ns), text, `owner ${owner}`]
     if (owns.length > 0) label.push('owns:', ...detailLines(owns))
-    nodes.push({ id: nodeId(ns), ns, kind, label, owner, owns })
+    nodes.push({ id: nodeId(ns), ns, kind, label, holder: text, owner, owns })
     const parent = ns.parent === null ? undefined : byIno.get(ns.parent)
     if (parent?.type === ns.type) edges.push({ kind: 'parent', from: nodeId(parent), to: nodeId(ns) })
     if (ns.type === 'pid' && user?.type === 'user') edges.push({ kind: 'owner', from: nodeId(ns), to: nodeId(user) })
@@ -125,10 +105,12 @@ export function buildGraph(model: NamespaceModel, options: GraphOptions = {}): N
   return { nodes, edges }
 }
 
-/** A DOT string literal. */
+/**
+ * A DOT string literal of our own text, whose lines are joined by newlines;
+ * the text from the system in it was escaped by the labels already.
+ */
 function quote(text: string): string {
-  const escaped = text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-  return `"${escaped.replace(/[\u0000-\u001f\u007f]/g, '?')}"`
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`
 }
 
 function attrs(list: Record<string, string | number>): string {
@@ -145,6 +127,7 @@ const TYPE_STYLE: Record<string, Record<string, string>> = {
 const KIND_STYLE: Record<GraphNodeKind, Record<string, string | number>> = {
   process: { style: 'rounded,filled', color: '#333333' },
   hidden: { style: 'rounded,filled,dotted', color: '#777777', fontcolor: '#555555', penwidth: 1.6 },
+  pending: { style: 'rounded,filled,dashed', color: '#2f6fb0', fontcolor: '#2f4f70', penwidth: 1.6 },
   fd: { style: 'rounded,filled,dashed', color: '#d47500', penwidth: 2.2 },
   'bind-mount': { style: 'rounded,filled,bold', color: '#8e3fb0', penwidth: 2.6 },
 }
@@ -165,11 +148,13 @@ function legend(): string[] {
     node('legend_hidden', 'user', 'hidden', 'hidden: no process,\nfound as a parent or owner'),
     node('legend_fd', 'user', 'fd', 'kept only by an\nopen file descriptor'),
     node('legend_bind', 'pid', 'bind-mount', 'kept only by\na bind mount'),
+    node('legend_pending', 'pid', 'pending', 'pending: no process\nhas entered it yet'),
     `    legend_user -> legend_child ${attrs({ class: 'legend', label: ' parent → child', fontsize: 9 })}`,
     `    legend_user -> legend_pid ${attrs({ ...OWNER_EDGE, class: 'legend', label: ' owned by', fontsize: 9 })}`,
     `    legend_pid -> legend_hidden ${attrs({ style: 'invis' })}`,
     `    legend_child -> legend_fd ${attrs({ style: 'invis' })}`,
     `    legend_child -> legend_bind ${attrs({ style: 'invis' })}`,
+    `    legend_pid -> legend_pending ${attrs({ style: 'invis' })}`,
     '  }',
   ]
 }
@@ -207,48 +192,3 @@ export function toDot(model: NamespaceModel | NamespaceGraph, options: GraphOpti
   return `${lines.join('\n')}\n`
 }
 
-type GraphvizModule = typeof import('@hpcc-js/wasm-graphviz')
-let graphviz: ReturnType<GraphvizModule['Graphviz']['load']> | undefined
-
-/** Loads Graphviz's WebAssembly once. */
-export function loadGraphviz(): ReturnType<GraphvizModule['Graphviz']['load']> {
-  graphviz ??= import('@hpcc-js/wasm-graphviz').then((m) => m.Graphviz.load())
-  return graphviz
-}
-
-/**
- * The drawing as SVG, laid out by Graphviz's dot in WebAssembly, from a model
- * or from DOT text. Each namespace's group has `id="TYPE_INODE"`,
- * `data-type` and `data-ino`.
- */
-export async function renderSvg(input: NamespaceModel | NamespaceGraph | string, options: GraphOptions = {}): Promise<string> {
-  const dot = typeof input === 'string' ? input : toDot(input, options)
-  const svg = (await loadGraphviz()).dot(dot, 'svg')
-  return svg.replace(/<g id="(user|pid)_(\d+)" class="node/g, '<g id="$1_$2" data-type="$1" data-ino="$2" class="node')
-}
-
-/** An SVG as PNG, rendered by resvg. */
-export async function renderPng(svg: string, options: PngOptions = {}): Promise<Buffer> {
-  const { Resvg } = await import('@resvg/resvg-js')
-  const maxSize = options.maxSize ?? 16384
-  const size = /<svg[^>]*\swidth="([\d.]+)pt"[^>]*\sheight="([\d.]+)pt"/.exec(svg)
-  // resvg draws a point as 4/3 pixel.
-  const largest = size ? (Math.max(Number(size[1]), Number(size[2])) * 4) / 3 : 0
-  const zoom = Math.min(options.zoom ?? 1.5, largest > 0 ? maxSize / largest : Infinity)
-  const resvg = new Resvg(svg, {
-    fitTo: { mode: 'zoom', value: zoom },
-    background: 'white',
-    font: { loadSystemFonts: true, defaultFontFamily: 'Liberation Sans', sansSerifFamily: 'Liberation Sans' },
-  })
-  return resvg.render().asPng()
-}
-
-/**
- * A self-contained HTML page (no network) with the drawing, pan and zoom,
- * a search box (inode, pid or process name) and each namespace's details on
- * hover.
- */
-export async function renderHtml(model: NamespaceModel, options: GraphOptions & { title?: string } = {}): Promise<string> {
-  const graph = buildGraph(model, options)
-  return htmlPage(await renderSvg(graph, options), graph, options.title ?? 'Linux namespaces')
-}

@@ -1,0 +1,63 @@
+// The namespace model that discover() returns: plain data, ready for JSON.
+// The library's functions, the graph and the tools all read this one shape.
+
+// The type names and the sources of a namespace are the addon's, declared
+// once in Rust: `binding.d.ts` carries them.
+import type { NamespaceSource, NstypeName } from '#binding'
+
+export type { NamespaceSource, NstypeName }
+
+/** One namespace found by `discover()`: plain data, ready for JSON. */
+export interface DiscoveredNamespace {
+  type: NstypeName
+  /** The inode number, as in `type:[inode]`. */
+  ino: number
+  /** The nsfs device number. */
+  dev: number
+  /**
+   * The namespace's unique id (`NS_GET_ID`, Linux 6.18) as a decimal string
+   * (`BigInt(id)` gives the number), as `getNsId()` gives it; null on older kernels.
+   */
+  id: string | null
+  /** The parent (user and PID namespaces); null at the top of what the caller may see. */
+  parent: number | null
+  /** The found namespaces whose parent this is, by inode. */
+  children: number[]
+  /** The owning user namespace (for a user namespace, its parent); null where out of view. */
+  owner: number | null
+  /** For a user namespace, the uid that created it. */
+  ownerUid: number | null
+  /** The user name of `ownerUid`, where the user database has one. */
+  ownerName: string | null
+  /** The representative process: the lowest pid in the namespace, then up its parents while they stay inside. */
+  pid: number | null
+  /** Its name: argv[0]'s base name without a leading '-', or `[comm]` for a kernel thread. */
+  process: string | null
+  /** How many processes are in it. */
+  processes: number
+  pids: number[]
+  /** How it was found. */
+  via: NamespaceSource[]
+  /** Open descriptors of other processes that keep it. */
+  fdHolders: { pid: number; fd: number }[]
+  /** Bind mounts that keep it; mounts in other mount namespaces as `/proc/PID/root/...`. */
+  bindMounts: string[]
+}
+
+/** What `discover()` returns. */
+export interface NamespaceModel {
+  /** Sorted by type name, then inode. */
+  namespaces: DiscoveredNamespace[]
+}
+
+/** What `discover()` looks for, and where. */
+export interface DiscoverOptions {
+  /** The namespace types to report. Default: `['user', 'pid']`. */
+  types?: readonly NstypeName[]
+  /** Also read every thread's namespaces (threads can sit apart from their process). Default: false. */
+  tasks?: boolean
+  /** Look for namespaces held only by an open descriptor. Default: true. */
+  fds?: boolean
+  /** Look for namespaces held only by a bind mount. Default: true. */
+  bindMounts?: boolean
+}
