@@ -28,6 +28,7 @@ use nix::errno::Errno;
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
 
+pub mod containers;
 pub mod discover;
 pub mod features;
 mod handle;
@@ -36,6 +37,7 @@ mod mntns;
 mod pidfd;
 mod procfs;
 
+pub use containers::{chain_from_cgroup, Container, ContainerOptions, ContainerRef, Engine, Engines};
 pub use discover::{discover, DiscoverOptions, Discovery};
 pub use features::{kernel_features, Feature, KernelFeatures};
 pub use handle::{ns_file_handle, open_ns_file_handle, FD_NSFS_ROOT};
