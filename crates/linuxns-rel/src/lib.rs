@@ -37,7 +37,9 @@ mod mntns;
 mod pidfd;
 mod procfs;
 
-pub use containers::{chain_from_cgroup, Container, ContainerOptions, ContainerRef, Engine, Engines};
+pub use containers::{
+    chain_from_cgroup, Container, ContainerOptions, ContainerRef, Engine, Engines,
+};
 pub use discover::{discover, DiscoverOptions, Discovery};
 pub use features::{kernel_features, Feature, KernelFeatures};
 pub use handle::{ns_file_handle, open_ns_file_handle, FD_NSFS_ROOT};

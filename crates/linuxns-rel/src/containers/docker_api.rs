@@ -46,17 +46,23 @@ impl Connection {
     }
 
     fn get(&mut self, path: &str) -> io::Result<(u16, Vec<u8>)> {
-        let request = format!("GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: linuxns-rel\r\n\r\n");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: linuxns-rel\r\n\r\n");
         self.stream.set_write_timeout(Some(self.remaining()?))?;
-        self.stream.write_all(request.as_bytes())?;
+        self.stream
+            .write_all(request.as_bytes())
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => timed_out(),
+                _ => e,
+            })?;
         let head_end = loop {
             if let Some(at) = find(&self.pending, b"\r\n\r\n") {
                 break at;
             }
             self.fill()?;
         };
-        let head = String::from_utf8_lossy(self.pending.get(..head_end).unwrap_or_default())
-            .into_owned();
+        let head =
+            String::from_utf8_lossy(self.pending.get(..head_end).unwrap_or_default()).into_owned();
         self.pending.drain(..head_end + 4);
         let mut lines = head.split("\r\n");
         let status = lines
@@ -128,27 +134,33 @@ impl Connection {
     fn fill(&mut self) -> io::Result<()> {
         self.stream.set_read_timeout(Some(self.remaining()?))?;
         let mut buf = [0u8; 16384];
-        let n = self.stream.read(&mut buf)?;
+        let n = self.stream.read(&mut buf).map_err(|e| match e.kind() {
+            // What a read timeout gives.
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => timed_out(),
+            _ => e,
+        })?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "the daemon closed the connection",
             ));
         }
-        self.pending.extend_from_slice(buf.get(..n).unwrap_or_default());
+        self.pending
+            .extend_from_slice(buf.get(..n).unwrap_or_default());
         Ok(())
     }
 
     fn remaining(&self) -> io::Result<Duration> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "no answer within the time allowed",
-            ));
+            return Err(timed_out());
         }
         Ok(left)
     }
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "no answer within the time allowed")
 }
 
 fn bad(what: &str) -> io::Error {

@@ -319,16 +319,14 @@ impl Engines {
                     _ => (engine, Details::default()),
                 }
             }
-            Engine::CriO | Engine::Podman => {
-                match storage::find(&self.options.storage_roots, id) {
-                    Ok(Some(stored)) => (engine, stored.details),
-                    Ok(None) => (engine, Details::default()),
-                    Err(why) => {
-                        self.note(engine, why);
-                        (engine, Details::default())
-                    }
+            Engine::CriO | Engine::Podman => match storage::find(&self.options.storage_roots, id) {
+                Ok(Some(stored)) => (engine, stored.details),
+                Ok(None) => (engine, Details::default()),
+                Err(why) => {
+                    self.note(engine, why);
+                    (engine, Details::default())
                 }
-            }
+            },
             Engine::Lxc | Engine::Nspawn => (engine, Details::default()),
         }
     }
@@ -372,6 +370,8 @@ impl Engines {
 
     /// Every container the API lists (running or not), asked once.
     fn api_list(&mut self) -> Option<&[(String, Details)]> {
+        // No socket to ask: the files were all there is.
+        self.options.docker_socket.as_ref()?;
         if let Api::NotAsked = self.api {
             self.api = match self.ask_api(|conn| {
                 conn.get_json("/containers/json?all=1")
@@ -587,7 +587,10 @@ fn kubernetes_names(labels: &BTreeMap<String, String>) -> KubernetesNames {
     .or_else(|| pod.clone().filter(|_| sandbox));
     KubernetesNames {
         name,
-        image: first(&["io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName"]),
+        image: first(&[
+            "io.kubernetes.cri.image-name",
+            "io.kubernetes.cri-o.ImageName",
+        ]),
         pod,
         pod_namespace: first(&[
             "io.kubernetes.cri.sandbox-namespace",
