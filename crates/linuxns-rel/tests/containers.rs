@@ -38,8 +38,11 @@ fn fixture(name: &str) -> Vec<u8> {
     fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The chain as (engine, id, pod uid) triples, for comparing.
-fn triples(chain: &[ContainerRef]) -> Vec<(Engine, &str, Option<&str>)> {
+/// A container of a chain as (engine, id, pod uid), for comparing.
+type Triple<'a> = (Engine, &'a str, Option<&'a str>);
+
+/// The chain as triples.
+fn triples(chain: &[ContainerRef]) -> Vec<Triple<'_>> {
     chain
         .iter()
         .map(|r| (r.engine, r.id.as_str(), r.pod_uid.as_deref()))
@@ -71,7 +74,7 @@ fn cgroup_texts_of_this_machine() {
 
 #[test]
 fn cgroup_lines_of_other_systems() {
-    let cases: &[(&str, &str, &[(Engine, &str, Option<&str>)])] = &[
+    let cases: &[(&str, &str, &[Triple])] = &[
         (
             // neuvector/neuvector share/system/cgroup_test.go, TestDockerIDCentOS:
             // cgroup v1, Docker's systemd driver.
