@@ -8,8 +8,14 @@
 #                            in Docker, in containerd's k8s.io namespace and in
 #                            podman. Prints nothing on success but the state
 #                            folder; fails with a reason on stderr.
-#   docker-testbed.sh down   stop the daemons that `up` started (their pids are
-#                            kept in the state folder), and only those.
+#   docker-testbed.sh up-remap
+#                            also a second dockerd with --userns-remap=default
+#                            on a data root of its own ($STATE/remap/root,
+#                            socket $STATE/remap/docker.sock), holding the
+#                            same image. Prints the data root.
+#   docker-testbed.sh down   stop the daemons that `up` and `up-remap` started
+#                            (their pids are kept in the state folder), and
+#                            only those.
 #
 # As root only. Daemons that were running before are used and left alone.
 set -euo pipefail
@@ -37,7 +43,7 @@ start_daemon() {
   echo $! >"$STATE/$name.pid"
   for _ in $(seq 150); do
     if eval "$check" >/dev/null 2>&1; then return 0; fi
-    ours_alive "$STATE/$name.pid" "$name" || fail "$name exited: $(tail -3 "$STATE/$name.log")"
+    ours_alive "$STATE/$name.pid" "$1" || fail "$name exited: $(tail -3 "$STATE/$name.log")"
     sleep 0.2
   done
   fail "$name did not answer within 30 s: $(tail -3 "$STATE/$name.log")"
@@ -83,10 +89,28 @@ up() {
   echo "$STATE"
 }
 
+up_remap() {
+  up >/dev/null
+  local remap=$STATE/remap
+  mkdir -p "$remap"
+  if ! $DOCKER -H "unix://$remap/docker.sock" version >/dev/null 2>&1; then
+    # No bridge and no iptables rules: the first daemon has those, and the
+    # tests need no network.
+    start_daemon remap-dockerd "$DOCKER -H unix://$remap/docker.sock version" \
+      dockerd --userns-remap=default --data-root "$remap/root" --exec-root "$remap/exec" \
+      -H "unix://$remap/docker.sock" --pidfile "$remap/dockerd.pid" \
+      --bridge=none --iptables=false --ip-masq=false
+  fi
+  if ! $DOCKER -H "unix://$remap/docker.sock" image inspect "$IMAGE" >/dev/null 2>&1; then
+    $DOCKER save "$IMAGE" | $DOCKER -H "unix://$remap/docker.sock" load -q >/dev/null
+  fi
+  echo "$remap/root"
+}
+
 down() {
   local name pid
-  for name in containerd dockerd; do
-    if ours_alive "$STATE/$name.pid" "$name"; then
+  for name in remap-dockerd containerd dockerd; do
+    if ours_alive "$STATE/$name.pid" "${name#remap-}"; then
       pid=$(<"$STATE/$name.pid")
       kill -TERM "$pid"
       for _ in $(seq 100); do [[ -d /proc/$pid ]] || break; sleep 0.2; done
@@ -97,6 +121,7 @@ down() {
 
 case ${1:-} in
   up) up ;;
+  up-remap) up_remap ;;
   down) down ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+  *) echo "usage: $0 up|up-remap|down" >&2; exit 2 ;;
 esac

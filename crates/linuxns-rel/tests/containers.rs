@@ -980,3 +980,63 @@ fn podman_container_matches_podman_inspect() {
         (Engine::Podman, Some(name.as_str()))
     );
 }
+
+#[test]
+fn docker_userns_remap_keeps_its_state_under_the_remapped_root() {
+    let _turn = engines_turn();
+    if let Err(why) = testbed() {
+        return skip(&why);
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/docker-testbed.sh");
+    let root = match run("bash", &[script.to_str().unwrap_or_default(), "up-remap"]) {
+        Ok(root) => PathBuf::from(root),
+        Err(why) => return skip(&format!("dockerd --userns-remap cannot run here: {why}")),
+    };
+    let socket = root.with_file_name("docker.sock");
+    let host = format!("unix://{}", socket.display());
+    let remapped = |args: &[&str]| {
+        let mut all = vec!["-H", host.as_str()];
+        all.extend_from_slice(args);
+        run("/usr/bin/docker", &all).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let name = format!("lnsrel-{}-remapped", std::process::id());
+    let id = remapped(&["run", "-d", "--name", &name, IMAGE, "sleep", "3600"]);
+    struct Removed<'a>(&'a dyn Fn(&[&str]) -> String, String);
+    impl Drop for Removed<'_> {
+        fn drop(&mut self) {
+            (self.0)(&["rm", "-f", &self.1]);
+        }
+    }
+    let _removed = Removed(&remapped, id.clone());
+    let pid: i32 = remapped(&["inspect", "-f", "{{.State.Pid}}", &id])
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    // Its files are under <root>/<uid>.<gid>/containers, which the daemon's
+    // socket is not needed to find.
+    let options = ContainerOptions {
+        docker_roots: vec![root.clone()],
+        docker_socket: None,
+        ..ContainerOptions::default()
+    };
+    let mut engines = Engines::new(options);
+    let listed = engines.running();
+    let c = find(&listed, &id);
+    assert_eq!(c.name.as_deref(), Some(name.as_str()));
+    assert_eq!(c.pid, Some(pid));
+    // A user namespace of its own, mapping root to the remapped range.
+    assert_ne!(ns_ino(pid, NsType::User), ns_ino("self", NsType::User));
+    let uid_map = fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap_or_default();
+    let first: Vec<&str> = uid_map.split_whitespace().take(2).collect();
+    assert_eq!(first.first(), Some(&"0"), "{uid_map}");
+    assert_ne!(first.get(1), Some(&"0"), "{uid_map}");
+    let in_root = root.join(format!("{0}.{0}", first.get(1).unwrap_or(&"")));
+    assert!(in_root.join("containers").join(&id).is_dir());
+    for (t, ino) in namespaces_of_pid(pid) {
+        assert_eq!(ino, ns_ino(pid, t), "{t}");
+    }
+    assert_eq!(
+        engines.containers_of_pid(pid)[0].name.as_deref(),
+        Some(name.as_str())
+    );
+}
