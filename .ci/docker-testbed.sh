@@ -39,11 +39,14 @@ ours_alive() {
 # Starts a daemon in the background, keeps its pid, and waits for `check`.
 start_daemon() {
   local name=$1 check=$2; shift 2
+  # The program that the pid runs in the end (`unshare --net X` execs X).
+  local program=$1
+  [[ $program == unshare ]] && program=$3
   setsid "$@" >"$STATE/$name.log" 2>&1 </dev/null &
   echo $! >"$STATE/$name.pid"
   for _ in $(seq 150); do
     if eval "$check" >/dev/null 2>&1; then return 0; fi
-    ours_alive "$STATE/$name.pid" "$1" || fail "$name exited: $(tail -3 "$STATE/$name.log")"
+    ours_alive "$STATE/$name.pid" "$program" || fail "$name exited: $(tail -3 "$STATE/$name.log")"
     sleep 0.2
   done
   fail "$name did not answer within 30 s: $(tail -3 "$STATE/$name.log")"
@@ -94,12 +97,12 @@ up_remap() {
   local remap=$STATE/remap
   mkdir -p "$remap"
   if ! $DOCKER -H "unix://$remap/docker.sock" version >/dev/null 2>&1; then
-    # No bridge and no iptables rules: the first daemon has those, and the
-    # tests need no network.
+    # In a network namespace of its own: a second daemon on the host's
+    # would share (and with --bridge=none delete) the first one's docker0.
     start_daemon remap-dockerd "$DOCKER -H unix://$remap/docker.sock version" \
-      dockerd --userns-remap=default --data-root "$remap/root" --exec-root "$remap/exec" \
+      unshare --net dockerd --userns-remap=default --data-root "$remap/root" --exec-root "$remap/exec" \
       -H "unix://$remap/docker.sock" --pidfile "$remap/dockerd.pid" \
-      --bridge=none --iptables=false --ip-masq=false
+      --iptables=false --ip-masq=false
   fi
   if ! $DOCKER -H "unix://$remap/docker.sock" image inspect "$IMAGE" >/dev/null 2>&1; then
     $DOCKER save "$IMAGE" | $DOCKER -H "unix://$remap/docker.sock" load -q >/dev/null
