@@ -269,6 +269,13 @@ impl Engines {
     /// The containers process `pid` runs in, outermost first, named from
     /// the engines' state; empty outside containers, and for a process that
     /// is gone or whose cgroup file cannot be read.
+    ///
+    /// Reading every process's cgroup file costs about as much as the
+    /// readlink of its namespaces (60 ms for 10,000 processes here). Every
+    /// engine gives its containers a mount namespace of their own, so a scan
+    /// that knows each process's mount namespace need ask only for the
+    /// processes outside the host's (6 ms for 10,000 processes and 50
+    /// containers).
     pub fn containers_of_pid(&mut self, pid: i32) -> Vec<Container> {
         match std::fs::read(format!("/proc/{pid}/cgroup")) {
             Ok(text) => self.containers_of_cgroup(text),
