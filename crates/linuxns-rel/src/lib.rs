@@ -31,9 +31,13 @@ mod procfs;
 mod relations;
 mod sys;
 
+pub mod containers;
 pub mod discover;
 pub mod features;
 
+pub use containers::{
+    chain_from_cgroup, Container, ContainerOptions, ContainerRef, Engine, Engines,
+};
 pub use discover::{discover, DiscoverOptions, Discovery};
 pub use error::{Error, Result, Syscall};
 pub use features::{kernel_features, Feature, KernelFeatures};
