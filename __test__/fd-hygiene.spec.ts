@@ -80,3 +80,20 @@ test('100,000 mixed calls leave the descriptor count where it was', async (t) =>
   t.is(errors, 50_000)
   t.is(await collect(before), before)
 })
+
+test('100,000 NamespaceFiles dropped unclosed, with a turn of the event loop every 1,000 and no explicit collection, never hold more than 2,000 extra descriptors', async (t) => {
+  const before = await collect(0)
+  let most = 0
+  for (let i = 1; i <= 100_000; i++) {
+    // Dropped at once, as a program that forgets to close does.
+    getUserns('/proc/self/ns/net')
+    if (i % 1000 === 0) {
+      await nextTurn()
+      most = Math.max(most, openFds() - before)
+    }
+  }
+  t.log(`at most ${most} descriptors over the ${before} open before`)
+  t.true(most <= 2000, `${most} extra descriptors`)
+  // All of them are closed in the end.
+  t.is(await collect(before), before)
+})

@@ -160,6 +160,12 @@ function readlinkSafe(path: string): string | null {
   }
 }
 
+featureTest('nsFileHandle', '6.18', 'a file that is no namespace has no namespace file handle: ENOTTY from ioctl', (t) => {
+  for (const path of ['/dev/null', '/etc/passwd']) {
+    t.like(t.throws(() => nsFileHandle(path)), { code: 'ENOTTY', syscall: 'ioctl', path }, path)
+  }
+})
+
 featureTest('nsFileHandle', '6.18', 'a file handle reopens the same namespace without a path, and gives ESTALE once it is gone', async (t) => {
   const [pid] = await startSleeper(['unshare', '-Ur', '--uts', 'sleep', 'infinity'])
   const path = `/proc/${pid}/ns/uts`

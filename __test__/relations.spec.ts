@@ -1,5 +1,5 @@
 import test from 'ava'
-import { closeSync, constants as fsConstants, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, constants as fsConstants, readdirSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { constants, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -311,6 +311,17 @@ test('anything but a path, an fd or an object with an fd is a TypeError', (t) =>
   }
   t.throws(() => getNstype(2 ** 31), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
   t.throws(() => NamespaceFile.open(3 as unknown as string), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test('NamespaceFile.open() of a file that is no namespace fails with ENOTTY from ioctl, and leaves no descriptor open', (t) => {
+  const before = readdirSync('/proc/self/fd').length
+  for (const path of ['/etc/passwd', '/dev/null', '/proc/self/stat']) {
+    const err = t.throws(() => NamespaceFile.open(path)) as NodeJS.ErrnoException
+    t.like(err, { code: 'ENOTTY', syscall: 'ioctl', path }, path)
+  }
+  t.is(readdirSync('/proc/self/fd').length, before)
+  using ns = NamespaceFile.open('/proc/self/ns/uts')
+  t.true(ns.fd >= 0)
 })
 
 test('new NamespaceFile() takes only a descriptor number: a TypeError for anything else, a RangeError outside 0 to 2^31-1', (t) => {

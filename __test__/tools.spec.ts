@@ -78,6 +78,18 @@ test('graphns: --format and -o that name two formats are bad usage, and nothing 
   t.regex(r.stderr, /^graphns: options '--format=png' and '--output=\/nonexistent\/y\.svg' name two formats/)
 })
 
+for (const tool of TOOLS) {
+  test(`${tool}: a /proc that does not show this process (a tmpfs over it) is a failure that says so`, (t) => {
+    // A mount namespace of its own (in a user namespace of its own, so that any user can) with a tmpfs on /proc.
+    const args = tool === 'graphns' ? ['--format', 'dot'] : []
+    const r = run(['unshare', '-Urm', 'sh', '-c', 'mount -t tmpfs none /proc && exec "$@"', 'sh', process.execPath, bin(tool), ...args])
+    t.is(r.status, 1, r.stderr)
+    t.is(r.stdout, '')
+    t.regex(r.stderr, new RegExp(`^${tool}: ESRCH: no such process, open '/proc/\\d+': /proc must be the proc file system of this PID namespace`))
+    t.notRegex(r.stderr, STACK)
+  })
+}
+
 let noAddon: PackageCopy
 
 test.before(() => {

@@ -126,7 +126,7 @@ export function runTool(name: string, usage: string, main: (argv: string[]) => P
       process.stderr.write(`${name}: ${err.message}\n${usage}Try '${name} --help' for more.\n`)
       process.exitCode = EXIT_USAGE
     } else {
-      process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`)
+      process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}${procHint(err)}\n`)
       process.exitCode = EXIT_FAILURE
     }
   }
@@ -135,6 +135,13 @@ export function runTool(name: string, usage: string, main: (argv: string[]) => P
     process.exitCode = EXIT_OK
   }
   main(process.argv.slice(2)).then(done, fail)
+}
+
+/** What a failure to read /proc itself means, for the user to act on. */
+function procHint(err: unknown): string {
+  const path = (err as NodeJS.ErrnoException | undefined)?.path
+  if (typeof path !== 'string' || !/^\/proc(\/\d+)?$/.test(path)) return ''
+  return ': /proc must be the proc file system of this PID namespace (mount -t proc proc /proc), and it is not'
 }
 
 /** The note for a user who is not root: other users' namespaces may be out of view. */

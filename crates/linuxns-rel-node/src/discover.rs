@@ -1,6 +1,7 @@
 //! `discover()` and `discoverAsync()`: the options in, the model out, as
 //! plain data.
 
+use std::os::unix::ffi::OsStrExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use napi::bindgen_prelude::*;
@@ -9,6 +10,7 @@ use napi_derive::napi;
 
 use crate::errors::{sys_error, throw_sys_error};
 use crate::names::{NamespaceSource, NstypeName, TypeNames};
+use crate::text::js_text;
 
 /// What `discover()` looks for; see `DiscoverOptions` in the core crate.
 #[napi(object, object_to_js = false)]
@@ -41,14 +43,17 @@ pub struct Namespace {
     pub children: Vec<f64>,
     pub owner: Option<f64>,
     pub owner_uid: Option<u32>,
-    pub owner_name: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub owner_name: Option<Utf16String>,
     pub pid: Option<i32>,
-    pub process: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub process: Option<Utf16String>,
     pub processes: u32,
     pub pids: Vec<i32>,
     pub via: Vec<NamespaceSource>,
     pub fd_holders: Vec<FdHolder>,
-    pub bind_mounts: Vec<String>,
+    #[napi(ts_type = "Array<string>")]
+    pub bind_mounts: Vec<Utf16String>,
 }
 
 fn core_options(options: Option<DiscoverOptions>) -> linuxns_rel::DiscoverOptions {
@@ -77,9 +82,9 @@ fn js_namespace(ns: linuxns_rel::discover::Namespace) -> Namespace {
         children: ns.children.into_iter().map(num).collect(),
         owner: ns.owner.map(num),
         owner_uid: ns.owner_uid,
-        owner_name: ns.owner_name,
+        owner_name: ns.owner_name.map(|n| js_text(n.as_bytes())),
         pid: ns.representative.as_ref().map(|p| p.pid),
-        process: ns.representative.map(|p| p.name),
+        process: ns.representative.map(|p| js_text(p.name.as_bytes())),
         processes: u32::try_from(ns.pids.len()).unwrap_or(u32::MAX),
         pids: ns.pids,
         via: ns.via.into_iter().map(NamespaceSource::from).collect(),
@@ -94,7 +99,7 @@ fn js_namespace(ns: linuxns_rel::discover::Namespace) -> Namespace {
         bind_mounts: ns
             .bind_mounts
             .into_iter()
-            .map(|p| p.to_string_lossy().into_owned())
+            .map(|p| js_text(p.as_os_str().as_bytes()))
             .collect(),
     }
 }

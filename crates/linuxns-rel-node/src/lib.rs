@@ -8,4 +8,6 @@ pub mod discover;
 mod errors;
 pub mod names;
 pub mod nsfs;
+pub mod owned;
 pub mod relations;
+pub mod text;

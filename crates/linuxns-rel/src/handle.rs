@@ -47,10 +47,13 @@ pub fn is_ns_file_handle(bytes: &[u8]) -> bool {
 }
 
 /// A file handle of the namespace: bytes to keep (in memory or elsewhere)
-/// and give to [`open_ns_file_handle`] later. `EOPNOTSUPP` before Linux 6.18.
+/// and give to [`open_ns_file_handle`] later. `ENOTTY` (from `ioctl`) for a
+/// file that is no namespace; `EOPNOTSUPP` before Linux 6.18.
 pub fn ns_file_handle<'a>(ns: impl Into<NsRef<'a>>) -> Result<Vec<u8>> {
     Feature::NsFileHandle.require()?;
     with_fd(ns.into(), |fd| {
+        // Any file has a handle: make sure this one is a namespace first.
+        crate::sys::nsfs::get_nstype(fd).map_err(|e| (e, Syscall::Ioctl))?;
         let handle = sys::name_to_handle_at(fd).map_err(|e| (e, Syscall::NameToHandleAt))?;
         encode(&handle).ok_or((Errno::EOVERFLOW, Syscall::NameToHandleAt))
     })

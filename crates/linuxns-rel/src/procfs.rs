@@ -83,12 +83,37 @@ fn parse_number(digits: &[u8]) -> Option<i32> {
     })
 }
 
-/// Reads the start of a small file (a `/proc/PID/stat` or `cmdline`) with a
-/// single `read`: enough for the fields wanted here.
+/// Reads the start of a small file (a `/proc/PID/stat`) with a single
+/// `read`: enough for the fields wanted here.
 fn read_head<'b>(dir: BorrowedFd<'_>, path: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
     let fd = openat(dir, path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
     let n = nix::unistd::read(&fd, buf)?;
     buf.get(..n).ok_or(Errno::EINVAL)
+}
+
+/// The kernel's bound on one argument (`MAX_ARG_STRLEN`): argv\[0\] is never longer.
+const MAX_ARG: usize = 32 * 4096;
+
+/// Reads a `/proc/PID/cmdline` into `buf` up to the end of argv\[0\]: one
+/// `read` for the usual short name, more for one of up to [`MAX_ARG`] bytes.
+fn read_argv0<'b>(
+    dir: BorrowedFd<'_>,
+    path: &CStr,
+    buf: &'b mut Vec<u8>,
+) -> Result<&'b [u8], Errno> {
+    let fd = openat(dir, path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = nix::unistd::read(&fd, buf.get_mut(len..).ok_or(Errno::EINVAL)?)?;
+        let read = buf.get(len..len + n).ok_or(Errno::EINVAL)?;
+        len += n;
+        if n == 0 || read.contains(&0) || len > MAX_ARG {
+            return buf.get(..len).ok_or(Errno::EINVAL);
+        }
+    }
 }
 
 /// The type and inode of a `type:[inode]` namespace link; `None` for any
@@ -117,16 +142,15 @@ pub(crate) fn parse_stat(stat: &[u8]) -> Option<(i32, &[u8])> {
 }
 
 /// The name lsuserns shows for a process: the base name of argv\[0\]
-/// without a login shell's leading `-`; `None` for an empty command line
-/// (a kernel thread, or a zombie).
-pub(crate) fn argv0_name(cmdline: &[u8]) -> Option<String> {
+/// without a login shell's leading `-`, as its bytes; `None` for an empty
+/// command line (a kernel thread, or a zombie).
+pub(crate) fn argv0_name(cmdline: &[u8]) -> Option<&[u8]> {
     let argv0 = cmdline
         .split(|&b| b == 0)
         .next()
         .filter(|a| !a.is_empty())?;
     let base = argv0.rsplit(|&b| b == b'/').next().unwrap_or(argv0);
-    let base = base.strip_prefix(b"-").unwrap_or(base);
-    Some(String::from_utf8_lossy(base).into_owned())
+    Some(base.strip_prefix(b"-").unwrap_or(base))
 }
 
 /// The nsfs bind mounts in a `mountinfo` text: type, inode and mount point.
@@ -267,16 +291,16 @@ impl Reader {
     }
 
     /// The parent pid and command name of a process, from `/proc/PID/stat`.
-    pub(crate) fn stat(&mut self, proc: BorrowedFd<'_>, pid: i32) -> Option<(i32, String)> {
+    pub(crate) fn stat(&mut self, proc: BorrowedFd<'_>, pid: i32) -> Option<(i32, Vec<u8>)> {
         let path = self.path.set(format_args!("{pid}/stat")).ok()?;
         let stat = read_head(proc, path, &mut self.buf).ok()?;
-        parse_stat(stat).map(|(ppid, comm)| (ppid, String::from_utf8_lossy(comm).into_owned()))
+        parse_stat(stat).map(|(ppid, comm)| (ppid, comm.to_vec()))
     }
 
     /// The name of a process's argv\[0\], from `/proc/PID/cmdline` (see [`argv0_name`]).
-    pub(crate) fn argv0(&mut self, proc: BorrowedFd<'_>, pid: i32) -> Option<String> {
+    pub(crate) fn argv0(&mut self, proc: BorrowedFd<'_>, pid: i32) -> Option<Vec<u8>> {
         let path = self.path.set(format_args!("{pid}/cmdline")).ok()?;
-        argv0_name(read_head(proc, path, &mut self.buf).ok()?)
+        argv0_name(read_argv0(proc, path, &mut self.buf).ok()?).map(<[u8]>::to_vec)
     }
 }
 
@@ -342,11 +366,12 @@ mod tests {
     #[test]
     fn argv0() {
         assert_eq!(
-            argv0_name(b"/usr/bin/sleep\0infinity\0").as_deref(),
-            Some("sleep")
+            argv0_name(b"/usr/bin/sleep\0infinity\0"),
+            Some(&b"sleep"[..])
         );
-        assert_eq!(argv0_name(b"-bash\0").as_deref(), Some("bash"));
-        assert_eq!(argv0_name(b"sshd: root@pts/0\0").as_deref(), Some("0"));
+        assert_eq!(argv0_name(b"-bash\0"), Some(&b"bash"[..]));
+        assert_eq!(argv0_name(b"sshd: root@pts/0\0"), Some(&b"0"[..]));
+        assert_eq!(argv0_name(b"bad\xff\xfe\0"), Some(&b"bad\xff\xfe"[..]));
         assert_eq!(argv0_name(b""), None);
     }
 

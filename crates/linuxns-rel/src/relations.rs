@@ -2,16 +2,25 @@
 //! namespace's type, its owning user namespace, the parent of a user or PID
 //! namespace, and the uid that owns a user namespace.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
-use crate::error::Result;
+use crate::error::{Error, Result, Syscall};
 use crate::nsref::{ioctl, open_path, with_fd, NsRef};
 use crate::sys;
 
-/// Opens a namespace read-only and close-on-exec, as nsfs requires.
+/// Opens a namespace read-only and close-on-exec, as nsfs requires. A file
+/// that is no namespace gives `ENOTTY` from `ioctl` (`NS_GET_NSTYPE`), as the
+/// relations calls do.
 pub fn open_ns(path: impl AsRef<Path>) -> Result<OwnedFd> {
-    open_path(path.as_ref())
+    let path = path.as_ref();
+    let fd = open_path(path)?;
+    sys::nsfs::get_nstype(fd.as_raw_fd()).map_err(|errno| Error {
+        errno,
+        syscall: Syscall::Ioctl,
+        path: Some(path.to_owned()),
+    })?;
+    Ok(fd)
 }
 
 /// The `CLONE_NEW*` value of the namespace's type (`NS_GET_NSTYPE`); see

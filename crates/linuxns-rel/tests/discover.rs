@@ -1,7 +1,9 @@
 //! Discovery against real namespaces made with unshare(1) and nsenter(1),
 //! checked against inodes read independently from /proc/PID/ns links.
 
+use std::ffi::{OsStr, OsString};
 use std::fs;
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -217,8 +219,10 @@ fn user_chain_with_hidden_middle() {
     assert_eq!(ns.via, [Source::Process]);
     assert_eq!(ns.owner_uid, Some(nix::unistd::geteuid().as_raw()));
     assert_eq!(
-        ns.representative.as_ref().map(|p| (p.pid, p.name.as_str())),
-        Some((pid, "sleep"))
+        ns.representative
+            .as_ref()
+            .map(|p| (p.pid, p.name.as_os_str())),
+        Some((pid, OsStr::new("sleep")))
     );
     let middle = get(&found, ns.parent.unwrap_or_else(|| panic!("no parent")));
     assert_ne!(middle.ino, ours);
@@ -308,8 +312,10 @@ fn pid_namespaces_two_deep() {
     );
     assert_eq!(m.owner, Some(ns_ino("self", NsType::User)));
     assert_eq!(
-        m.representative.as_ref().map(|p| (p.pid, p.name.as_str())),
-        Some((middle_pid, "unshare"))
+        m.representative
+            .as_ref()
+            .map(|p| (p.pid, p.name.as_os_str())),
+        Some((middle_pid, OsStr::new("unshare")))
     );
     assert!(get(&found, ours).children.contains(&middle));
 }
@@ -534,7 +540,7 @@ fn churn() {
 }
 
 /// The user name `getent passwd` gives for `uid`; `None` where it has none.
-fn getent_name(uid: u32) -> Option<String> {
+fn getent_name(uid: u32) -> Option<OsString> {
     let out = Command::new("getent")
         .args(["passwd", &uid.to_string()])
         .output()
@@ -543,8 +549,8 @@ fn getent_name(uid: u32) -> Option<String> {
     if !out.status.success() {
         return None;
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split(':').next().map(str::to_owned)
+    let name = out.stdout.split(|&b| b == b':').next()?;
+    Some(OsString::from_vec(name.to_vec()))
 }
 
 #[test]

@@ -3,15 +3,16 @@
 //! Then sorts, and makes the [`Discovery`] of it.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::os::fd::{AsFd, BorrowedFd};
-
-use nix::unistd::{Uid, User};
+use std::os::unix::ffi::OsStringExt;
 
 use super::model::{Discovery, Namespace, Process, Source};
 use super::pool::par_map;
 use super::state::State;
 use crate::nstype::NsType;
 use crate::procfs::Reader;
+use crate::sys::passwd::user_name;
 
 /// The model of what the steps found, sorted by type name and inode;
 /// namespaces that could not be opened have vanished and are left out.
@@ -77,15 +78,21 @@ fn representative(r: &mut Reader, proc: BorrowedFd<'_>, pids: &[i32]) -> Option<
     }
     let name = r
         .argv0(proc, pid)
-        .or_else(|| r.stat(proc, pid).map(|(_, comm)| format!("[{comm}]")))
+        .or_else(|| {
+            r.stat(proc, pid)
+                .map(|(_, comm)| [&b"["[..], &comm, b"]"].concat())
+        })
         .unwrap_or_default();
-    Some(Process { pid, name })
+    Some(Process {
+        pid,
+        name: OsString::from_vec(name),
+    })
 }
 
 /// Fills in the user names of the owners of user namespaces, asking the
 /// user database once per distinct uid.
 fn name_owners(namespaces: &mut [Namespace]) {
-    let mut names: HashMap<u32, Option<String>> = HashMap::new();
+    let mut names: HashMap<u32, Option<OsString>> = HashMap::new();
     for ns in namespaces
         .iter_mut()
         .filter(|ns| ns.ns_type == NsType::User)
@@ -93,12 +100,7 @@ fn name_owners(namespaces: &mut [Namespace]) {
         if let Some(uid) = ns.owner_uid {
             ns.owner_name = names
                 .entry(uid)
-                .or_insert_with(|| {
-                    User::from_uid(Uid::from_raw(uid))
-                        .ok()
-                        .flatten()
-                        .map(|u| u.name)
-                })
+                .or_insert_with(|| user_name(uid).map(OsString::from_vec))
                 .clone();
         }
     }

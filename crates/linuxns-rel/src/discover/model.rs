@@ -1,5 +1,6 @@
 //! The model a scan gives: each namespace found, how, and what keeps it.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -101,8 +102,8 @@ pub struct Process {
     /// Its pid, as the caller's PID namespace numbers it.
     pub pid: i32,
     /// The base name of argv\[0\] without a leading `-`, or `[comm]` for a
-    /// kernel thread.
-    pub name: String,
+    /// kernel thread: the bytes the process gave, which need not be UTF-8.
+    pub name: OsString,
 }
 
 /// An open file descriptor that refers to a namespace.
@@ -136,8 +137,9 @@ pub struct Namespace {
     /// The uid that owns a user namespace, as seen from the caller's.
     pub owner_uid: Option<u32>,
     /// The user name of `owner_uid` in the system's user database; `None`
-    /// for a uid without an entry, and for the other types.
-    pub owner_name: Option<String>,
+    /// for a uid without an entry, and for the other types. Its bytes, as
+    /// the database holds them.
+    pub owner_name: Option<OsString>,
     /// The processes in it, sorted; with
     /// [`DiscoverOptions::tasks`](super::DiscoverOptions::tasks), also the ids
     /// of threads that sit in it apart from their process.

@@ -6,12 +6,14 @@
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::PathBuf;
 
+use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag};
 use nix::sys::stat::fstatat;
 
 use super::model::{FdHolder, Source};
 use super::pool::par_map;
 use super::state::{proc_error, record, State};
+use crate::error::{Error, Syscall};
 use crate::nstype::NsType;
 use crate::procfs::{parse_ns_link, Reader};
 use crate::relations::get_nstype;
@@ -34,11 +36,21 @@ struct Seen {
 }
 
 /// Lists `/proc`, reads every process on the available cores, and merges
-/// what they showed. Fails only if `/proc` cannot be listed.
+/// what they showed. Fails only if `/proc` cannot be listed, or if it does
+/// not show the calling process (`ESRCH` on `/proc/PID`): then it is no proc
+/// file system of the caller's PID namespace, and would show nothing true.
 pub(super) fn processes(state: &mut State) -> crate::Result<()> {
     let mut reader = Reader::new();
     reader.list(state.proc.as_fd(), c".").map_err(proc_error)?;
     let pids = std::mem::take(&mut reader.numbers);
+    let own = nix::unistd::getpid().as_raw();
+    if !pids.contains(&own) {
+        return Err(Error {
+            errno: Errno::ESRCH,
+            syscall: Syscall::Open,
+            path: Some(PathBuf::from(format!("/proc/{own}"))),
+        });
+    }
     let seen = par_map(&pids, Reader::new, |r, &pid| process(state, r, pid));
     for process in seen.into_iter().flatten() {
         add(state, process);

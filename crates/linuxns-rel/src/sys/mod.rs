@@ -6,5 +6,6 @@ pub(crate) mod dir;
 pub(crate) mod fd;
 pub(crate) mod handle;
 pub(crate) mod nsfs;
+pub(crate) mod passwd;
 pub(crate) mod pidfd;
 pub(crate) mod uname;
