@@ -46,6 +46,7 @@ struct ns_rec {
 	__u32 parent;
 	__u32 owner;
 	__u32 owner_uid;
+	__u64 id;
 };
 
 struct file_rec {
@@ -91,8 +92,16 @@ static __always_inline int first_time(__u32 ino, __u64 token)
 	return !by || *by == token;
 }
 
-static __always_inline void write_ns(struct seq_file *seq, __u32 ino, __u32 type,
-				     __u32 parent, __u32 owner, __u32 owner_uid)
+// The id NS_GET_ID gives (Linux 6.18), 0 before.
+static __always_inline __u64 ns_id(struct ns_common *ns)
+{
+	if (bpf_core_field_exists(ns->ns_id))
+		return BPF_CORE_READ(ns, ns_id);
+	return 0;
+}
+
+static __always_inline void write_ns(struct seq_file *seq, struct ns_common *ns, __u32 ino,
+				     __u32 type, __u32 parent, __u32 owner, __u32 owner_uid)
 {
 	struct ns_rec r = {
 		.kind = REC_NS,
@@ -101,6 +110,7 @@ static __always_inline void write_ns(struct seq_file *seq, __u32 ino, __u32 type
 		.parent = parent,
 		.owner = owner,
 		.owner_uid = owner_uid,
+		.id = ns_id(ns),
 	};
 
 	bpf_seq_write(seq, &r, sizeof(r));
@@ -128,7 +138,7 @@ static long user_step(__u64 i, void *ctx)
 		return 1;
 	parent = BPF_CORE_READ(ns, parent);
 	up = parent ? BPF_CORE_READ(parent, ns.inum) : 0;
-	write_ns(w->seq, ino, CLONE_NEWUSER, up, up, BPF_CORE_READ(ns, owner.val));
+	write_ns(w->seq, &ns->ns, ino, CLONE_NEWUSER, up, up, BPF_CORE_READ(ns, owner.val));
 	w->ns = parent;
 	return 0;
 }
@@ -156,7 +166,7 @@ static long pid_step(__u64 i, void *ctx)
 		return 1;
 	parent = BPF_CORE_READ(ns, parent);
 	owner = BPF_CORE_READ(ns, user_ns);
-	write_ns(w->seq, ino, CLONE_NEWPID, parent ? BPF_CORE_READ(parent, ns.inum) : 0,
+	write_ns(w->seq, &ns->ns, ino, CLONE_NEWPID, parent ? BPF_CORE_READ(parent, ns.inum) : 0,
 		 BPF_CORE_READ(owner, ns.inum), 0);
 	user_chain(w->seq, owner, w->token);
 	w->ns = parent;
@@ -176,6 +186,7 @@ static __always_inline void pid_chain(struct seq_file *seq, struct pid_namespace
 struct flat {
 	struct ns_common *ns;
 	struct user_namespace *owner;
+	// In: its type. Out: its inode (the stack has no room for both).
 	__u32 type;
 };
 
@@ -185,7 +196,6 @@ struct flats {
 	struct seq_file *seq;
 	__u64 token;
 	struct flat ns[NFLAT];
-	__u32 ino[NFLAT];
 };
 
 static long flat_step(__u64 i, void *ctx)
@@ -201,14 +211,16 @@ static long flat_step(__u64 i, void *ctx)
 	// argument, and struct flat is no kernel type.
 	ns = f->ns[i].ns;
 	owner = f->ns[i].owner;
-	if (!ns)
+	if (!ns) {
+		f->ns[i].type = 0;
 		return 0;
+	}
 	ino = BPF_CORE_READ(ns, inum);
-	f->ino[i] = ino;
 	if (first_time(ino, f->token)) {
-		write_ns(f->seq, ino, f->ns[i].type, 0, BPF_CORE_READ(owner, ns.inum), 0);
+		write_ns(f->seq, ns, ino, f->ns[i].type, 0, BPF_CORE_READ(owner, ns.inum), 0);
 		user_chain(f->seq, owner, f->token);
 	}
+	f->ns[i].type = ino;
 	return 0;
 }
 
@@ -284,13 +296,13 @@ int ns_tasks(struct bpf_iter__task *ctx)
 		f.ns[5] = FLAT(time, CLONE_NEWTIME);
 		f.ns[6] = FLAT(time_children, CLONE_NEWTIME);
 		flats(&f);
-		r.ns[NS_UTS] = f.ino[0];
-		r.ns[NS_IPC] = f.ino[1];
-		r.ns[NS_MNT] = f.ino[2];
-		r.ns[NS_NET] = f.ino[3];
-		r.ns[NS_CGROUP] = f.ino[4];
-		r.ns[NS_TIME] = f.ino[5];
-		r.ns[NS_TIME_CHILDREN] = f.ino[6];
+		r.ns[NS_UTS] = f.ns[0].type;
+		r.ns[NS_IPC] = f.ns[1].type;
+		r.ns[NS_MNT] = f.ns[2].type;
+		r.ns[NS_NET] = f.ns[3].type;
+		r.ns[NS_CGROUP] = f.ns[4].type;
+		r.ns[NS_TIME] = f.ns[5].type;
+		r.ns[NS_TIME_CHILDREN] = f.ns[6].type;
 		r.ns[NS_PID_CHILDREN] = pid_ns(seq, BPF_CORE_READ(nsp, pid_ns_for_children), token);
 	}
 	bpf_seq_write(seq, &r, sizeof(r));

@@ -80,6 +80,8 @@ pub struct NsInfo {
     pub owner: Option<u64>,
     /// The uid that owns a user namespace, as the initial one sees it.
     pub owner_uid: Option<u32>,
+    /// Its id, as `NS_GET_ID` gives it (Linux 6.18); `None` before.
+    pub id: Option<u64>,
 }
 
 /// An open file that holds a namespace: a file on nsfs, or a socket, which
@@ -184,7 +186,7 @@ impl From<Unavailable> for Error {
 /// A `bpf(2)` failure: refused, or failed.
 fn bpf_error(errno: Errno) -> Unavailable {
     match errno {
-        Errno::EPERM | Errno::EACCES | Errno::ENOSYS => Unavailable::Denied(errno),
+        Errno::EPERM | Errno::ENOSYS => Unavailable::Denied(errno),
         errno => Unavailable::Failed(Error {
             errno,
             syscall: Syscall::Bpf,
@@ -300,7 +302,7 @@ const REC_TASK: u32 = 1;
 const REC_NS: u32 = 2;
 const REC_FILE: u32 = 3;
 const TASK_SIZE: usize = 80;
-const NS_SIZE: usize = 24;
+const NS_SIZE: usize = 32;
 const FILE_SIZE: usize = 24;
 
 /// The programs' order of a task's namespaces (`enum` in ns_scan.bpf.c):
@@ -354,6 +356,11 @@ fn parse(mut bytes: &[u8]) -> Snapshot {
                     parent: ino(word(rec, 3)),
                     owner: ino(word(rec, 4)),
                     owner_uid: (ns_type == NsType::User).then(|| word(rec, 5)),
+                    id: rec
+                        .get(24..32)
+                        .and_then(|b| b.try_into().ok())
+                        .map(u64::from_ne_bytes)
+                        .filter(|&id| id != 0),
                 };
                 snap.namespaces.insert(u64::from(word(rec, 1)), info);
             }

@@ -9,11 +9,12 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Mutex;
 
 use linuxns_rel::bpf_scan::{self, Snapshot, Unavailable};
-use linuxns_rel::{get_owner_uid, get_parentns, get_userns, NsType};
+use linuxns_rel::discover::{DiscoverOptions, Namespace, Scan};
+use linuxns_rel::{get_ns_id, get_owner_uid, get_parentns, get_userns, NsType, Syscall};
 use nix::sched::{unshare, CloneFlags};
 
 mod common;
-use common::{ino, is_root, sleeper, ALL_TYPES_SLEEPER, PID_TWO_DEEP_SLEEPER};
+use common::{discover_alone, ino, is_root, sleeper, ALL_TYPES_SLEEPER, PID_TWO_DEEP_SLEEPER};
 
 /// One scan at a time: each test counts its own descriptors.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -69,15 +70,51 @@ fn inode_of(fd: &OwnedFd) -> u64 {
 }
 
 #[test]
-fn non_root_is_told_why() {
-    if is_root() {
-        return;
+fn falls_back_for_non_root() {
+    if !is_root() {
+        return as_non_root();
     }
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+    let out = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(exe)
+        .args(["--ignored", "--exact", "as_non_root", "--nocapture"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run setpriv: {e}"));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}{stderr}");
+}
+
+#[test]
+#[ignore = "runs as a non-root user, started by falls_back_for_non_root"]
+fn as_non_root() {
     assert_eq!(bpf_scan::available(), Err(Unavailable::NotPermitted));
-    let Err(err) = bpf_scan::scan() else {
-        panic!("a scan as non-root")
+    let Err(why) = bpf_scan::scan() else {
+        panic!("a BPF scan as non-root")
     };
-    assert!(err.to_string().contains("CAP_BPF"), "{err}");
+    assert!(why.to_string().contains("CAP_BPF"), "{why}");
+    let options = |scan| DiscoverOptions {
+        scan,
+        ..DiscoverOptions::default()
+    };
+    let auto = discover_alone(&options(Scan::Auto)).unwrap_or_else(|e| panic!("auto: {e}"));
+    assert_eq!(auto.scan, Scan::Procfs);
+    let Err(err) = discover_alone(&options(Scan::Bpf)) else {
+        panic!("a BPF scan as non-root")
+    };
+    assert_eq!(
+        (err.errno, err.syscall),
+        (nix::errno::Errno::EPERM, Syscall::Bpf)
+    );
 }
 
 #[test]
@@ -111,6 +148,7 @@ fn tasks_and_relations_match_proc() {
             assert_eq!(info.ns_type, t);
             let fd = fs::File::open(format!("/proc/{pid}/ns/{t}"))
                 .unwrap_or_else(|e| panic!("open ns: {e:?}"));
+            assert_eq!(info.id, get_ns_id(&fd).ok(), "id of {t}:[{want}]");
             let owner = get_userns(&fd).map(|o| inode_of(&o)).ok();
             assert_eq!(info.owner, owner, "owner of {t}:[{want}]");
             if matches!(t, NsType::User | NsType::Pid) {
@@ -211,4 +249,199 @@ fn finds_namespaces_held_by_a_descriptor_or_a_socket() {
 
 fn ino_of_self(t: &str) -> u64 {
     ino(&format!("/proc/self/ns/{t}"))
+}
+
+/// What differs between a namespace of the /proc scan and the BPF scan's.
+fn differences(procfs: &Namespace, bpf: Option<&Namespace>) -> String {
+    let Some(bpf) = bpf else {
+        return format!("{}:[{}] not in the BPF scan", procfs.ns_type, procfs.ino);
+    };
+    let only = |a: &[i32], b: &[i32]| -> Vec<i32> {
+        a.iter().filter(|p| !b.contains(p)).copied().collect()
+    };
+    let mut out = format!("{}:[{}]", procfs.ns_type, procfs.ino);
+    let (mut a, mut b) = (procfs.clone(), bpf.clone());
+    if a.pids != b.pids {
+        let (pa, pb) = (only(&a.pids, &b.pids), only(&b.pids, &a.pids));
+        out += &format!(" pids only /proc {pa:?}, only BPF {pb:?};");
+        a.pids.clear();
+        b.pids.clear();
+    }
+    if a != b {
+        out += &format!(" /proc {a:?} BPF {b:?}");
+    }
+    out
+}
+
+/// Both scans give the same model: every namespace that two /proc scans
+/// around a BPF one agree on (the system's other processes come and go) is
+/// in the BPF one as it is in them, and the other way round.
+#[test]
+fn both_scans_give_the_same_model() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !is_root() {
+        return;
+    }
+    let (_all, all) = sleeper(ALL_TYPES_SLEEPER);
+    let (_deep, deep) = sleeper(PID_TWO_DEEP_SLEEPER);
+    let ours = [vec![std::process::id() as i32], all, deep].concat();
+    let (_ns_fd, _) = held_netns(|| {
+        fs::File::open("/proc/thread-self/ns/net")
+            .unwrap_or_else(|e| panic!("open: {e}"))
+            .into()
+    });
+    for tasks in [false, true] {
+        let options = |scan| DiscoverOptions {
+            types: NsType::ALL.to_vec(),
+            tasks,
+            scan,
+            ..DiscoverOptions::default()
+        };
+        let run = |scan| discover_alone(&options(scan)).unwrap_or_else(|e| panic!("{scan}: {e}"));
+        let before = run(Scan::Procfs);
+        let bpf = run(Scan::Bpf);
+        let after = run(Scan::Procfs);
+        assert_eq!((before.scan, bpf.scan), (Scan::Procfs, Scan::Bpf));
+        // The test's own namespaces and those they lead to: the system's
+        // other processes, containers and mounts come and go meanwhile.
+        let mut related: Vec<u64> = before
+            .namespaces
+            .iter()
+            .filter(|ns| {
+                ns.pids.iter().any(|p| ours.contains(p))
+                    || ns.fd_holders.iter().any(|h| ours.contains(&h.pid))
+            })
+            .map(|ns| ns.ino)
+            .collect();
+        let mut i = 0;
+        while let Some(ns) = related.get(i).and_then(|&ino| before.get(ino)) {
+            for up in [ns.parent, ns.owner].into_iter().flatten() {
+                if !related.contains(&up) {
+                    related.push(up);
+                }
+            }
+            i += 1;
+        }
+        let mut compared = 0;
+        for ns in &before.namespaces {
+            if !related.contains(&ns.ino) || after.get(ns.ino) != Some(ns) {
+                continue;
+            }
+            let same = bpf.get(ns.ino) == Some(ns);
+            assert!(same, "tasks: {tasks}: {}", differences(ns, bpf.get(ns.ino)));
+            compared += 1;
+        }
+        // One that neither /proc scan found belongs to a process that came
+        // and went meanwhile, none of ours.
+        for ns in &bpf.namespaces {
+            if before.get(ns.ino).is_none() && after.get(ns.ino).is_none() {
+                let ours = ns.pids.iter().any(|p| ours.contains(p));
+                assert!(
+                    !ours,
+                    "{}:[{}] only in the BPF scan: {ns:?}",
+                    ns.ns_type, ns.ino
+                );
+            }
+        }
+        assert!(compared >= 12, "only {compared} namespaces compared");
+    }
+}
+
+/// Set in the copy of the binary that runs with bpf(2) denied.
+const UNDER_FILTER: &str = "LINUXNS_REL_TEST_NO_BPF";
+
+/// Denies `bpf(2)` with `EPERM` to the calling process from now on, as a
+/// container runtime's seccomp profile does.
+fn deny_bpf() -> std::io::Result<()> {
+    use libc::{
+        sock_filter, sock_fprog, BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W,
+        SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO,
+    };
+    let op = |code: u32, k: u32, jt: u8, jf: u8| sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    };
+    let filter = [
+        op(BPF_LD | BPF_W | BPF_ABS, 0, 0, 0),
+        op(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_bpf as u32, 0, 1),
+        op(
+            BPF_RET | BPF_K,
+            SECCOMP_RET_ERRNO | libc::EPERM as u32,
+            0,
+            0,
+        ),
+        op(BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0),
+    ];
+    let prog = sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr().cast_mut(),
+    };
+    // SAFETY: prctl with integer arguments only.
+    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `prog` points at `filter`, which outlives the call; the kernel copies it.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            libc::SECCOMP_FILTER_FLAG_TSYNC,
+            &prog as *const sock_fprog,
+        )
+    };
+    match r {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
+    }
+}
+
+#[test]
+fn falls_back_where_seccomp_denies_bpf() {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+    let out = std::process::Command::new(exe)
+        .args(["--ignored", "--exact", "with_bpf_denied", "--nocapture"])
+        .env(UNDER_FILTER, "1")
+        .env("LINUXNS_REL_DEBUG", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the test binary again: {e}"));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}{stderr}");
+    if is_root() {
+        let said = "linuxns-rel: scanning /proc: no BPF scan: bpf(2) denied";
+        assert!(stderr.contains(said), "{stderr}");
+    }
+}
+
+#[test]
+#[ignore = "runs only in its own process, started by falls_back_where_seccomp_denies_bpf"]
+fn with_bpf_denied() {
+    assert!(
+        std::env::var_os(UNDER_FILTER).is_some(),
+        "the filter is for a process of its own: run falls_back_where_seccomp_denies_bpf"
+    );
+    deny_bpf().unwrap_or_else(|e| panic!("seccomp: {e}"));
+    let options = |scan| DiscoverOptions {
+        scan,
+        ..DiscoverOptions::default()
+    };
+    let auto = discover_alone(&options(Scan::Auto)).unwrap_or_else(|e| panic!("auto: {e}"));
+    assert_eq!(auto.scan, Scan::Procfs);
+    assert!(auto.get(ino_of_self("user")).is_some());
+    let Err(err) = discover_alone(&options(Scan::Bpf)) else {
+        panic!("a BPF scan with bpf(2) denied")
+    };
+    assert_eq!(
+        (err.errno, err.syscall),
+        (nix::errno::Errno::EPERM, Syscall::Bpf)
+    );
+    if is_root() {
+        let why = bpf_scan::available();
+        assert_eq!(why, Err(Unavailable::Denied(nix::errno::Errno::EPERM)));
+    }
 }

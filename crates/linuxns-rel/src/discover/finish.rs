@@ -59,7 +59,10 @@ pub(super) fn finish(state: State) -> Discovery {
     }
     name_owners(&mut namespaces);
     add_children(&mut namespaces);
-    Discovery { namespaces }
+    Discovery {
+        namespaces,
+        scan: super::Scan::Procfs,
+    }
 }
 
 /// The lowest pid, then up its parents while they stay among `pids`

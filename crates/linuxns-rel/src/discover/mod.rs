@@ -15,10 +15,16 @@
 //! # Ok::<(), linuxns_rel::Error>(())
 //! ```
 //!
+//! Where the caller may load BPF programs, [`Scan::Auto`] (the default) reads
+//! the processes' namespaces and their relations inside the kernel instead
+//! ([`crate::bpf_scan`], step `bpf`); both scans give the same model, and
+//! [`Discovery::scan`] says which ran.
+//!
 //! Each step of the scan is a module of its own that adds to one shared
 //! state, the model in progress, in the order [`discover`] runs them: a new
 //! way to find namespaces is a new step.
 
+mod bpf;
 mod finish;
 mod model;
 mod mounts;
@@ -28,6 +34,7 @@ mod relations;
 mod scan;
 mod state;
 
+pub use bpf::Scan;
 pub use model::{Discovery, FdHolder, Namespace, Process, Source, UnknownSource};
 
 use crate::error::Result;
@@ -47,6 +54,9 @@ pub struct DiscoverOptions {
     /// Look for nsfs bind mounts (as `ip netns add` makes) in every mount
     /// namespace seen. On by default.
     pub bind_mounts: bool,
+    /// Which scan reads the processes' namespaces: BPF where it can run, by
+    /// default.
+    pub scan: Scan,
 }
 
 impl Default for DiscoverOptions {
@@ -56,6 +66,7 @@ impl Default for DiscoverOptions {
             tasks: false,
             fds: true,
             bind_mounts: true,
+            scan: Scan::Auto,
         }
     }
 }
@@ -69,11 +80,27 @@ impl Default for DiscoverOptions {
 /// buffers, and the results are merged in one place.
 pub fn discover(options: &DiscoverOptions) -> Result<Discovery> {
     let mut state = state::State::new(options)?;
-    scan::processes(&mut state)?;
+    let snapshot = bpf::snapshot(options.scan)?;
+    match &snapshot {
+        Some(snap) => bpf::processes(&mut state, snap),
+        None => scan::processes(&mut state)?,
+    }
     let listed = mounts::list_mount_namespaces(&state);
     mounts::bind_mounts(&mut state, &listed);
-    pending::pending(&mut state);
+    match &snapshot {
+        Some(snap) => bpf::pending(&mut state, snap),
+        None => pending::pending(&mut state),
+    }
     mounts::mount_list(&mut state, listed);
-    relations::relations(&mut state);
-    Ok(finish::finish(state))
+    match &snapshot {
+        Some(snap) => bpf::relations(&mut state, snap),
+        None => relations::relations(&mut state),
+    }
+    let mut found = finish::finish(state);
+    found.scan = if snapshot.is_some() {
+        Scan::Bpf
+    } else {
+        Scan::Procfs
+    };
+    Ok(found)
 }

@@ -161,6 +161,9 @@ pub struct Namespace {
 pub struct Discovery {
     /// Sorted by type name, then inode.
     pub namespaces: Vec<Namespace>,
+    /// The scan that ran: [`Scan::Bpf`](super::Scan::Bpf) or
+    /// [`Scan::Procfs`](super::Scan::Procfs).
+    pub scan: super::Scan,
 }
 
 impl Discovery {

@@ -37,11 +37,17 @@ type Open = (u64, NsType, u64, OwnedFd);
 /// shared out among threads; the walk's claims make sure each is opened
 /// and asked about by one thread only.
 pub(super) fn relations(state: &mut State) {
+    let inos: Vec<u64> = state.found.keys().copied().collect();
+    relations_from(state, inos, HashSet::new());
+}
+
+/// [`relations`] from the namespaces `inos` only, where those in `known`
+/// have theirs already: they are neither opened nor asked about.
+pub(super) fn relations_from(state: &mut State, inos: Vec<u64>, known: HashSet<u64>) {
     let walk = Walk {
         state,
-        claimed: Mutex::new(HashSet::with_capacity(state.found.len())),
+        claimed: Mutex::new(known),
     };
-    let inos: Vec<u64> = state.found.keys().copied().collect();
     let mut related = par_map(&inos, Reader::new, |r, &ino| walk.relations_of(r, ino));
     // Few, and usually none: one thread will do.
     for path in state.owned_only.values() {
