@@ -11,7 +11,9 @@ export type {
   NamespaceModel,
   NamespaceSource,
   NstypeName,
+  ScanName,
 } from './dist/lib/model.js'
+export { SCAN_NAMES } from './dist/lib/model.js'
 
 type Binding = typeof import('./binding.js')
 
@@ -193,14 +195,14 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalidArgType(`The options must be an object. Received ${Array.isArray(options) ? 'an array' : describe(options)}`)
   }
-  const { types, tasks, fds, bindMounts } = options
+  const { types, tasks, fds, bindMounts, scan } = options
   for (const [name, value] of Object.entries({ tasks, fds, bindMounts })) {
     if (value !== undefined && typeof value !== 'boolean') {
       throw invalidArgType(`options.${name} must be a boolean. Received ${describe(value)}`)
     }
   }
-  // The types are checked by the addon.
-  return { types, tasks, fds, bindMounts }
+  // The types and the scan are checked by the addon.
+  return { types, tasks, fds, bindMounts, scan }
 }
 
 /**
@@ -211,12 +213,14 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
  * may not read, are passed over; run as root to see everything.
  */
 export function discover(options: DiscoverOptions = {}): NamespaceModel {
-  return { namespaces: native.discover(discoverArg(options)) }
+  const { namespaces, scan } = native.discover(discoverArg(options))
+  return { namespaces, scan }
 }
 
 /** {@link discover}, run on libuv's thread pool so that the event loop goes on. */
 export async function discoverAsync(options: DiscoverOptions = {}): Promise<NamespaceModel> {
-  return { namespaces: await native.discoverAsync(discoverArg(options)) }
+  const { namespaces, scan } = await native.discoverAsync(discoverArg(options))
+  return { namespaces, scan }
 }
 
 export {

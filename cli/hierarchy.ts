@@ -9,12 +9,15 @@ import {
   HELP_HELP,
   JSON_HELP,
   JSON_OPTIONS,
+  SCAN_HELP,
+  SCAN_OPTIONS,
   colours,
   jsonModel,
   library,
   notRootNote,
   parseOptions,
   runTool,
+  scanOption,
   version,
   type Colours,
 } from './common.js'
@@ -23,7 +26,7 @@ import { treeRows } from './tree.js'
 type Kind = 'user' | 'pid'
 
 function usage(name: string): string {
-  return `Usage: ${name} [-d] [--json] [--color=WHEN]\n`
+  return `Usage: ${name} [-d] [--json] [--scan=HOW] [--color=WHEN]\n`
 }
 
 function help(name: string, kind: Kind): string {
@@ -39,6 +42,7 @@ kept only by an open file descriptor or a bind mount. Run as root to see all.
   -d, --details         ${details}
 ${COLOUR_HELP}
 ${JSON_HELP}
+${SCAN_HELP}
 ${HELP_HELP}
 
 Exit status: 0 on success, 1 on failure, 2 on bad usage.
@@ -103,13 +107,15 @@ function tree(
 }
 
 async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
-  const values = parseOptions(argv, { ...COLOUR_OPTIONS, ...JSON_OPTIONS, details: { type: 'boolean', short: 'd' } })
+  const values = parseOptions(argv, { ...COLOUR_OPTIONS, ...JSON_OPTIONS, ...SCAN_OPTIONS, details: { type: 'boolean', short: 'd' } })
   if (values.help) return help(name, kind)
   if (values.version) return `${name} (linuxns-rel) ${version()}\n`
   const c = colours(values)
+  const scan = scanOption(values)
   const { NSTYPE_NAMES, discover } = await library()
   const types: readonly NstypeName[] = values.details ? NSTYPE_NAMES : [kind]
-  const { namespaces } = discover({ types })
+  const model = discover({ types, scan })
+  const { namespaces } = model
   notRootNote(name)
   const byIno = new Map(namespaces.map((ns) => [ns.ino, ns]))
   const shown = namespaces.filter((ns) => ns.type === kind)
@@ -117,7 +123,7 @@ async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
   const details = (ns: DiscoveredNamespace): DiscoveredNamespace[] =>
     index.get(kind === 'user' ? ns.ino : (ns.pid ?? -1)) ?? []
 
-  if (values.json) return jsonModel([...new Set([...shown, ...shown.flatMap(details)])])
+  if (values.json) return jsonModel([...new Set([...shown, ...shown.flatMap(details)])], model.scan)
   const roots = shown.filter((ns) => ns.parent === null || byIno.get(ns.parent)?.type !== kind)
   return tree(
     roots,

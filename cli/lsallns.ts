@@ -11,6 +11,8 @@ import {
   HELP_HELP,
   JSON_HELP,
   JSON_OPTIONS,
+  SCAN_HELP,
+  SCAN_OPTIONS,
   UsageError,
   colours,
   jsonModel,
@@ -18,6 +20,7 @@ import {
   notRootNote,
   parseOptions,
   runTool,
+  scanOption,
   version,
   type Colours,
 } from './common.js'
@@ -25,7 +28,7 @@ import { treeRows } from './tree.js'
 
 const NAME = 'lsallns'
 
-const USAGE = `Usage: ${NAME} [-t TYPE]... [--tree=parent|owner] [--json] [--color=WHEN]\n`
+const USAGE = `Usage: ${NAME} [-t TYPE]... [--tree=parent|owner] [--json] [--scan=HOW] [--color=WHEN]\n`
 
 const HELP = `${USAGE}
 List every namespace on this machine, of every type, one a line: those of
@@ -41,6 +44,7 @@ Run as root to see all.
                         selected ones are shown too, dimmed, to hang them on)
 ${COLOUR_HELP}
 ${JSON_HELP}
+${SCAN_HELP}
 ${HELP_HELP}
 
 Columns:
@@ -68,6 +72,7 @@ Exit status: 0 on success, 1 on failure, 2 on bad usage.
 const OPTIONS = {
   ...COLOUR_OPTIONS,
   ...JSON_OPTIONS,
+  ...SCAN_OPTIONS,
   type: { type: 'string', short: 't', multiple: true },
   tree: { type: 'string', short: 'T' },
 } as const
@@ -231,15 +236,17 @@ async function main(argv: string[]): Promise<string> {
   const c = colours(values)
   const kind = treeKind(values.tree)
   if (values.json && kind !== null) throw new UsageError("options '--json' and '--tree' cannot be used together: --json prints the model, whose parent and owner fields are the trees")
+  const scan = scanOption(values)
   const { NSTYPE_NAMES, discover } = await library()
   const types = selectedTypes(values.type, NSTYPE_NAMES)
   // User namespaces always: they give the USER column and the owner tree.
   const discovered = types.includes('user') ? types : [...types, 'user' as const]
-  const { namespaces } = discover({ types: discovered, tasks: true, fds: true, bindMounts: true })
+  const model = discover({ types: discovered, tasks: true, fds: true, bindMounts: true, scan })
+  const { namespaces } = model
   notRootNote(NAME)
   const wanted = new Set<string>(types)
   const shown = namespaces.filter((ns) => wanted.has(ns.type))
-  if (values.json) return jsonModel(shown)
+  if (values.json) return jsonModel(shown, model.scan)
   const users = new Map(namespaces.filter((ns) => ns.type === 'user').map((ns) => [ns.ino, ns]))
   const rows = layout(shown, namespaces, kind).map(({ ns, prefix, context }) => ({ ns, prefix, context, cells: cells(ns, users) }))
   return table(rows, c, kind !== null)

@@ -48,7 +48,15 @@ export interface DiscoveredNamespace {
 export interface NamespaceModel {
   /** Sorted by type name, then inode. */
   namespaces: DiscoveredNamespace[]
+  /** The scan that found them: BPF iterators inside the kernel, or /proc. Both give the same namespaces. */
+  scan: 'bpf' | 'procfs'
 }
+
+/** Which scan `discover()` runs: BPF where the caller may load it (root, or CAP_BPF and CAP_PERFMON), else /proc. */
+export type ScanName = 'auto' | 'bpf' | 'procfs'
+
+/** The choices of `DiscoverOptions.scan`. */
+export const SCAN_NAMES: readonly ScanName[] = ['auto', 'bpf', 'procfs']
 
 /** What `discover()` looks for, and where. */
 export interface DiscoverOptions {
@@ -60,4 +68,10 @@ export interface DiscoverOptions {
   fds?: boolean
   /** Look for namespaces held only by a bind mount. Default: true. */
   bindMounts?: boolean
+  /**
+   * Which scan reads the processes' namespaces: `'bpf'` (an error, naming
+   * why, where it cannot run), `'procfs'`, or `'auto'` (the default): BPF
+   * where it can run, else /proc; `LINUXNS_REL_DEBUG=1` says why not on stderr.
+   */
+  scan?: ScanName
 }

@@ -8,8 +8,11 @@ use napi::bindgen_prelude::*;
 use napi::JsValue;
 use napi_derive::napi;
 
-use crate::errors::{sys_error, throw_sys_error};
-use crate::names::{NamespaceSource, NstypeName, TypeNames};
+use linuxns_rel::bpf_scan::Unavailable;
+use linuxns_rel::discover::Scan;
+
+use crate::errors::{no_bpf_error, sys_error, throw_no_bpf, throw_sys_error};
+use crate::names::{NamespaceSource, NstypeName, ScanChoice, TypeNames};
 use crate::text::js_text;
 
 /// What `discover()` looks for; see `DiscoverOptions` in the core crate.
@@ -21,6 +24,17 @@ pub struct DiscoverOptions {
     pub tasks: Option<bool>,
     pub fds: Option<bool>,
     pub bind_mounts: Option<bool>,
+    /// Which scan reads the processes' namespaces. Default: 'auto'.
+    #[napi(ts_type = "'auto' | 'bpf' | 'procfs'")]
+    pub scan: Option<ScanChoice>,
+}
+
+/// What `discover()` gives: the namespaces, and the scan that found them.
+#[napi(object, object_from_js = false)]
+pub struct DiscoveryResult {
+    pub namespaces: Vec<Namespace>,
+    #[napi(ts_type = "'bpf' | 'procfs'")]
+    pub scan: String,
 }
 
 /// An open descriptor, in some process, that refers to a namespace.
@@ -67,6 +81,9 @@ fn core_options(options: Option<DiscoverOptions>) -> linuxns_rel::DiscoverOption
     core.tasks = options.tasks.unwrap_or(core.tasks);
     core.fds = options.fds.unwrap_or(core.fds);
     core.bind_mounts = options.bind_mounts.unwrap_or(core.bind_mounts);
+    if let Some(ScanChoice(scan)) = options.scan {
+        core.scan = scan;
+    }
     core
 }
 
@@ -104,27 +121,52 @@ fn js_namespace(ns: linuxns_rel::discover::Namespace) -> Namespace {
     }
 }
 
-fn run_discovery(options: &linuxns_rel::DiscoverOptions) -> linuxns_rel::Result<Vec<Namespace>> {
-    let found = linuxns_rel::discover(options)?;
-    Ok(found.namespaces.into_iter().map(js_namespace).collect())
+/// Why a discovery failed: a system call, or no BPF scan where one was asked for.
+enum Failure {
+    Sys(linuxns_rel::Error),
+    NoBpf(Unavailable),
 }
 
-/// Every namespace of the requested types, found by scanning /proc.
+impl Failure {
+    fn throw(self, env: &Env) -> Error {
+        match self {
+            Failure::Sys(e) => throw_sys_error(env, e),
+            Failure::NoBpf(why) => throw_no_bpf(env, &why),
+        }
+    }
+}
+
+fn run_discovery(
+    options: &linuxns_rel::DiscoverOptions,
+) -> std::result::Result<DiscoveryResult, Failure> {
+    // Asked first so that the error can name the reason.
+    if options.scan == Scan::Bpf {
+        linuxns_rel::bpf_scan::available().map_err(Failure::NoBpf)?;
+    }
+    let found = linuxns_rel::discover(options).map_err(Failure::Sys)?;
+    Ok(DiscoveryResult {
+        scan: found.scan.name().to_owned(),
+        namespaces: found.namespaces.into_iter().map(js_namespace).collect(),
+    })
+}
+
+/// Every namespace of the requested types, found by a BPF scan where it can
+/// run, else by scanning /proc.
 #[napi(catch_unwind)]
-pub fn discover(env: Env, options: Option<DiscoverOptions>) -> Result<Vec<Namespace>> {
-    run_discovery(&core_options(options)).map_err(|e| throw_sys_error(&env, e))
+pub fn discover(env: Env, options: Option<DiscoverOptions>) -> Result<DiscoveryResult> {
+    run_discovery(&core_options(options)).map_err(|e| e.throw(&env))
 }
 
 pub struct Discovery {
     options: linuxns_rel::DiscoverOptions,
     /// Kept from `compute` so that `reject` can build the Node-style error on the JS thread.
-    failure: Option<linuxns_rel::Error>,
+    failure: Option<Failure>,
 }
 
 #[napi]
 impl Task for Discovery {
-    type Output = Vec<Namespace>;
-    type JsValue = Vec<Namespace>;
+    type Output = DiscoveryResult;
+    type JsValue = DiscoveryResult;
 
     fn compute(&mut self) -> Result<Self::Output> {
         match catch_unwind(AssertUnwindSafe(|| run_discovery(&self.options)))
@@ -132,9 +174,12 @@ impl Task for Discovery {
         {
             Ok(found) => Ok(found),
             Err(e) => {
-                let err = Error::new(Status::GenericFailure, e.to_string());
+                let message = match &e {
+                    Failure::Sys(e) => e.to_string(),
+                    Failure::NoBpf(why) => why.to_string(),
+                };
                 self.failure = Some(e);
-                Err(err)
+                Err(Error::new(Status::GenericFailure, message))
             }
         }
     }
@@ -145,7 +190,8 @@ impl Task for Discovery {
 
     fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
         match self.failure.take() {
-            Some(e) => Err(Error::from(sys_error(&env, e)?.to_unknown())),
+            Some(Failure::Sys(e)) => Err(Error::from(sys_error(&env, e)?.to_unknown())),
+            Some(Failure::NoBpf(why)) => Err(Error::from(no_bpf_error(&env, &why)?.to_unknown())),
             None => Err(err),
         }
     }

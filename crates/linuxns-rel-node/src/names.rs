@@ -3,7 +3,7 @@
 //! (`NsType::name`, `Source::name`, read back with `FromStr`); the enums
 //! here give TypeScript their exact unions, and a test holds the two equal.
 
-use linuxns_rel::discover::Source;
+use linuxns_rel::discover::{Scan, Source};
 use linuxns_rel::NsType;
 use napi::bindgen_prelude::*;
 use napi::{JsValue, ValueType};
@@ -139,6 +139,30 @@ impl FromNapiValue for TypeNames {
             describe(&env, bad)?
         );
         Err(invalid_arg_value(&env, &message))
+    }
+}
+
+/// `DiscoverOptions.scan`: 'auto', 'bpf' or 'procfs'; anything else throws
+/// a `TypeError` with code `ERR_INVALID_ARG_VALUE`.
+pub struct ScanChoice(pub Scan);
+
+impl FromNapiValue for ScanChoice {
+    unsafe fn from_napi_value(env: sys::napi_env, napi_val: sys::napi_value) -> Result<Self> {
+        let env = Env::from_raw(env);
+        // SAFETY: `env` and `napi_val` are the ones napi-rs gave this conversion.
+        let value = unsafe { Unknown::from_raw_unchecked(env.raw(), napi_val) };
+        let scan = match value.get_type()? {
+            ValueType::String => String::from_unknown(value)?.parse().ok(),
+            _ => None,
+        };
+        scan.map(ScanChoice).ok_or_else(|| {
+            let names = Scan::ALL.map(|s| format!("'{}'", s.name())).join(", ");
+            let message = format!(
+                "options.scan must be one of {names}. Received {}",
+                describe(&env, value).unwrap_or_default()
+            );
+            invalid_arg_value(&env, &message)
+        })
     }
 }
 

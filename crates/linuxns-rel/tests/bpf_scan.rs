@@ -14,6 +14,7 @@ use linuxns_rel::{get_ns_id, get_owner_uid, get_parentns, get_userns, NsType, Sy
 use nix::sched::{unshare, CloneFlags};
 
 mod common;
+use common::no_bpf::deny_bpf;
 use common::{discover_alone, ino, is_root, sleeper, ALL_TYPES_SLEEPER, PID_TWO_DEEP_SLEEPER};
 
 /// One scan at a time: each test counts its own descriptors.
@@ -349,53 +350,6 @@ fn both_scans_give_the_same_model() {
 
 /// Set in the copy of the binary that runs with bpf(2) denied.
 const UNDER_FILTER: &str = "LINUXNS_REL_TEST_NO_BPF";
-
-/// Denies `bpf(2)` with `EPERM` to the calling process from now on, as a
-/// container runtime's seccomp profile does.
-fn deny_bpf() -> std::io::Result<()> {
-    use libc::{
-        sock_filter, sock_fprog, BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W,
-        SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO,
-    };
-    let op = |code: u32, k: u32, jt: u8, jf: u8| sock_filter {
-        code: code as u16,
-        jt,
-        jf,
-        k,
-    };
-    let filter = [
-        op(BPF_LD | BPF_W | BPF_ABS, 0, 0, 0),
-        op(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_bpf as u32, 0, 1),
-        op(
-            BPF_RET | BPF_K,
-            SECCOMP_RET_ERRNO | libc::EPERM as u32,
-            0,
-            0,
-        ),
-        op(BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0),
-    ];
-    let prog = sock_fprog {
-        len: filter.len() as u16,
-        filter: filter.as_ptr().cast_mut(),
-    };
-    // SAFETY: prctl with integer arguments only.
-    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: `prog` points at `filter`, which outlives the call; the kernel copies it.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            libc::SECCOMP_FILTER_FLAG_TSYNC,
-            &prog as *const sock_fprog,
-        )
-    };
-    match r {
-        0 => Ok(()),
-        _ => Err(std::io::Error::last_os_error()),
-    }
-}
 
 #[test]
 fn falls_back_where_seccomp_denies_bpf() {
