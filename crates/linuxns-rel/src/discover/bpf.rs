@@ -92,6 +92,11 @@ pub(super) fn processes(state: &mut State, snap: &Snapshot) {
         .filter(|t| t.pid == t.tgid)
         .map(|t| (t.pid, t))
         .collect();
+    state.parents = snap
+        .tasks
+        .iter()
+        .map(|t| (t.pid, (t.ppid, t.comm.clone())))
+        .collect();
     for task in snap.tasks.iter().filter(|t| t.pid == t.tgid) {
         for i in 0..state.types.len() {
             let t = state.types[i];

@@ -93,6 +93,9 @@ pub(super) struct State {
     /// Descriptors of the namespaces found through a pidfd or the mount
     /// namespace list, which may have no path to open them by.
     pub held: HashMap<u64, OwnedFd>,
+    /// Each task's parent process and `comm`, where the BPF scan gave them:
+    /// the representatives need no `stat` in /proc then.
+    pub parents: HashMap<i32, (i32, Vec<u8>)>,
 }
 
 impl State {
@@ -114,6 +117,7 @@ impl State {
             owned_only: HashMap::new(),
             pending: Vec::new(),
             held: HashMap::new(),
+            parents: HashMap::new(),
         })
     }
 
