@@ -58,7 +58,8 @@ Columns:
            (a name where the user database has one, else the uid)
   ID       the kernel's unique 64-bit namespace id (NS_GET_ID); - where the
            kernel has none
-  VIA      how it was found: process, task (a thread), fd, bind-mount,
+  VIA      how it was found: process, task (a thread), fd, socket (a network
+           namespace an open socket keeps), bind-mount,
            hierarchy (an ancestor or owner only the kernel's relations reveal),
            pending (a pid_for_children or time_for_children with no process
            yet), mount-list (a mount namespace only the kernel's list shows)

@@ -38,7 +38,7 @@ export interface DiscoveredNamespace {
   pids: number[]
   /** How it was found. */
   via: NamespaceSource[]
-  /** Open descriptors of other processes that keep it. */
+  /** Open descriptors of other processes that keep it; for a network namespace no process is in, its sockets too (`via` has 'socket'). */
   fdHolders: { pid: number; fd: number }[]
   /** Bind mounts that keep it; mounts in other mount namespaces as `/proc/PID/root/...`. */
   bindMounts: string[]

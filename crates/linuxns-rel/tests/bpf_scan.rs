@@ -9,7 +9,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Mutex;
 
 use linuxns_rel::bpf_scan::{self, Snapshot, Unavailable};
-use linuxns_rel::discover::{DiscoverOptions, Namespace, Scan};
+use linuxns_rel::discover::{DiscoverOptions, FdHolder, Namespace, Scan, Source};
 use linuxns_rel::{get_ns_id, get_owner_uid, get_parentns, get_userns, NsType, Syscall};
 use nix::sched::{unshare, CloneFlags};
 
@@ -398,4 +398,59 @@ fn with_bpf_denied() {
         let why = bpf_scan::available();
         assert_eq!(why, Err(Unavailable::Denied(nix::errno::Errno::EPERM)));
     }
+}
+
+/// A network namespace that only a socket keeps is found by both scans, by
+/// way of the socket, with the socket as its holder.
+#[test]
+fn both_scans_find_a_network_namespace_held_by_a_socket() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !is_root() {
+        return;
+    }
+    let (sock, ino) = held_netns(|| {
+        std::os::unix::net::UnixDatagram::unbound()
+            .unwrap_or_else(|e| panic!("socket: {e}"))
+            .into()
+    });
+    let holder = FdHolder {
+        pid: std::process::id() as i32,
+        fd: sock.as_raw_fd(),
+    };
+    for scan in [Scan::Procfs, Scan::Bpf] {
+        let options = DiscoverOptions {
+            types: vec![NsType::Net, NsType::User],
+            scan,
+            ..DiscoverOptions::default()
+        };
+        let found = discover_alone(&options).unwrap_or_else(|e| panic!("{scan}: {e}"));
+        let ns = found
+            .get(ino)
+            .unwrap_or_else(|| panic!("{scan}: net:[{ino}] not found"));
+        assert_eq!(ns.via, [Source::Socket], "{scan}");
+        assert_eq!(ns.fd_holders, [holder], "{scan}");
+        assert_eq!(ns.owner, Some(ino_of_self("user")), "{scan}");
+        assert!(ns.pids.is_empty() && ns.representative.is_none(), "{scan}");
+        assert_eq!(ns.id, get_ns_id(&ns_of_socket(&sock)).ok(), "{scan}");
+    }
+    // Without descriptors, neither scan looks at sockets.
+    for scan in [Scan::Procfs, Scan::Bpf] {
+        let options = DiscoverOptions {
+            types: vec![NsType::Net],
+            fds: false,
+            scan,
+            ..DiscoverOptions::default()
+        };
+        let found = discover_alone(&options).unwrap_or_else(|e| panic!("{scan}: {e}"));
+        assert!(found.get(ino).is_none(), "{scan}");
+    }
+}
+
+/// The network namespace of a socket of ours, read by SIOCGSKNS as ground truth.
+fn ns_of_socket(sock: &OwnedFd) -> OwnedFd {
+    // SAFETY: SIOCGSKNS passes no data and returns a new descriptor or -1.
+    let fd = unsafe { libc::ioctl(sock.as_raw_fd(), 0x894C as _) };
+    assert!(fd >= 0, "SIOCGSKNS: {}", std::io::Error::last_os_error());
+    // SAFETY: the kernel has just returned this descriptor to us alone.
+    unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }
 }

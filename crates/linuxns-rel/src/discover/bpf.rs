@@ -144,6 +144,19 @@ pub(super) fn processes(state: &mut State, snap: &Snapshot) {
                 });
             }
         }
+        if state.wants(NsType::Net) {
+            let sockets = snap.files.iter().filter(|f| f.socket);
+            let sockets = sockets.map(|f| {
+                (
+                    FdHolder {
+                        pid: f.pid,
+                        fd: f.fd,
+                    },
+                    f.ino,
+                )
+            });
+            super::scan::socket_holders(state, sockets.collect());
+        }
     }
 }
 

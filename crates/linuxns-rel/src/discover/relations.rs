@@ -14,6 +14,7 @@ use super::pool::par_map;
 use super::state::{Entry, State};
 use crate::error::Result;
 use crate::nstype::NsType;
+use crate::pidfd::{pidfd_open, socket_namespace};
 use crate::procfs::Reader;
 use crate::relations::{get_owner_uid, get_parentns, get_userns, open_ns};
 use crate::sys::nsfs;
@@ -188,6 +189,13 @@ impl Walk<'_> {
                     .bind_mounts
                     .iter()
                     .find_map(|path| check(open_ns(path).ok()?))
+            })
+            .or_else(|| {
+                let sockets = entry.via & Source::Socket.bit() != 0;
+                entry.fd_holders.iter().filter(|_| sockets).find_map(|h| {
+                    let pidfd = pidfd_open(h.pid).ok()?;
+                    check(socket_namespace(pidfd.as_fd(), h.fd)?)
+                })
             })
     }
 
