@@ -195,14 +195,14 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalidArgType(`The options must be an object. Received ${Array.isArray(options) ? 'an array' : describe(options)}`)
   }
-  const { types, tasks, fds, bindMounts, scan } = options
-  for (const [name, value] of Object.entries({ tasks, fds, bindMounts })) {
+  const { types, tasks, fds, bindMounts, scan, owners } = options
+  for (const [name, value] of Object.entries({ tasks, fds, bindMounts, owners })) {
     if (value !== undefined && typeof value !== 'boolean') {
       throw invalidArgType(`options.${name} must be a boolean. Received ${describe(value)}`)
     }
   }
   // The types and the scan are checked by the addon.
-  return { types, tasks, fds, bindMounts, scan }
+  return { types, tasks, fds, bindMounts, scan, owners }
 }
 
 /**

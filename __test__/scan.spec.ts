@@ -5,10 +5,12 @@
 // is not root.
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
 import { type DiscoveredNamespace, type NamespaceModel, type NstypeName, discover, discoverAsync } from '../index.js'
-import { OTHER_UID, asUid, isRoot, runPiped, stopAll } from './helpers/procs.js'
+import { OTHER_UID, asUid, isRoot, nsInode, runPiped, startSleeper, stop, stopAll } from './helpers/procs.js'
 import { type Zoo, buildZoo } from './helpers/zoo.js'
 
 const TYPES: NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
@@ -160,4 +162,18 @@ rootTest('the tools take --scan and say in --json which scan ran', async (t) => 
   const bad = await runPiped([process.execPath, `${ROOT}bin/lsallns`, '--scan=ebpf'])
   t.is(bad.status, 2)
   t.regex(bad.stderr, /option '--scan' must be auto, bpf or procfs, not 'ebpf'/)
+})
+
+rootTest('plain lsuserns shows, through either scan, a user namespace no process is in that owns a network namespace a process is in', async (t) => {
+  const [maker] = await startSleeper(['unshare', '-Ur', '--net', 'sleep', 'infinity'])
+  const user = nsInode(maker!, 'user')
+  await startSleeper(['nsenter', `--net=/proc/${maker}/ns/net`, 'sleep', 'infinity'])
+  stop(maker!)
+  for (let waited = 0; existsSync(`/proc/${maker}`) && waited < 10_000; waited += 10) await sleep(10)
+  for (const scan of ['bpf', 'procfs']) {
+    const run = await runPiped([process.execPath, `${ROOT}bin/lsuserns`, '--json', `--scan=${scan}`])
+    t.is(run.status, 0, run.stderr)
+    const ns = (JSON.parse(run.stdout) as { namespaces: DiscoveredNamespace[] }).namespaces.find((n) => n.ino === user)
+    t.like(ns, { type: 'user', via: ['hierarchy'], processes: 0 }, scan)
+  }
 })

@@ -114,7 +114,9 @@ async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
   const scan = scanOption(values)
   const { NSTYPE_NAMES, discover } = await library()
   const types: readonly NstypeName[] = values.details ? NSTYPE_NAMES : [kind]
-  const model = discover({ types, scan })
+  // Plain lsuserns asks for the user namespaces that only own namespaces of
+  // other types too; with -d every type is asked for, which finds them anyway.
+  const model = discover({ types, scan, owners: kind === 'user' })
   const { namespaces } = model
   notRootNote(name)
   const byIno = new Map(namespaces.map((ns) => [ns.ino, ns]))

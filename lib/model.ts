@@ -74,4 +74,11 @@ export interface DiscoverOptions {
    * where it can run, else /proc; `LINUXNS_REL_DEBUG=1` says why not on stderr.
    */
   scan?: ScanName
+  /**
+   * Where user namespaces are asked for, also those that no process is in
+   * but that own a namespace of another type a process is in. Default:
+   * false; the /proc scan then reads every type's link of every process
+   * (the BPF scan has them anyway).
+   */
+  owners?: boolean
 }

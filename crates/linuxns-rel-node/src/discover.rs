@@ -27,6 +27,7 @@ pub struct DiscoverOptions {
     /// Which scan reads the processes' namespaces. Default: 'auto'.
     #[napi(ts_type = "'auto' | 'bpf' | 'procfs'")]
     pub scan: Option<ScanChoice>,
+    pub owners: Option<bool>,
 }
 
 /// What `discover()` gives: the namespaces, and the scan that found them.
@@ -84,6 +85,7 @@ fn core_options(options: Option<DiscoverOptions>) -> linuxns_rel::DiscoverOption
     if let Some(ScanChoice(scan)) = options.scan {
         core.scan = scan;
     }
+    core.owners = options.owners.unwrap_or(core.owners);
     core
 }
 

@@ -454,3 +454,39 @@ fn ns_of_socket(sock: &OwnedFd) -> OwnedFd {
     // SAFETY: the kernel has just returned this descriptor to us alone.
     unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }
 }
+
+/// A user namespace that no process is in, kept only because it owns a
+/// network namespace that a process is in, is found with `owners` by both
+/// scans, and by neither without.
+#[test]
+fn both_scans_find_the_owner_of_a_namespace_of_another_type() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !is_root() {
+        return;
+    }
+    let (maker, chain) = sleeper(&["unshare", "-Ur", "--net", "sleep", "infinity"]);
+    let made = *chain.last().unwrap_or_else(|| panic!("no sleeper"));
+    let (user, net) = (
+        ino(&format!("/proc/{made}/ns/user")),
+        ino(&format!("/proc/{made}/ns/net")),
+    );
+    let netns = format!("--net=/proc/{made}/ns/net");
+    let (_guest, _) = sleeper(&["nsenter", &netns, "sleep", "infinity"]);
+    drop(maker);
+    for scan in [Scan::Procfs, Scan::Bpf] {
+        let options = |owners| DiscoverOptions {
+            types: vec![NsType::User],
+            scan,
+            owners,
+            ..DiscoverOptions::default()
+        };
+        let with = discover_alone(&options(true)).unwrap_or_else(|e| panic!("{scan}: {e}"));
+        let ns = with
+            .get(user)
+            .unwrap_or_else(|| panic!("{scan}: user:[{user}] (owner of net:[{net}]) not found"));
+        assert_eq!(ns.via, [Source::Hierarchy], "{scan}");
+        assert_eq!(ns.parent, Some(ino_of_self("user")), "{scan}");
+        let without = discover_alone(&options(false)).unwrap_or_else(|e| panic!("{scan}: {e}"));
+        assert!(without.get(user).is_none(), "{scan}");
+    }
+}

@@ -114,6 +114,20 @@ pub(super) fn processes(state: &mut State, snap: &Snapshot) {
             }
         }
     }
+    if state.options.owners && state.wants(NsType::User) {
+        let others: Vec<NsType> = NsType::ALL
+            .into_iter()
+            .filter(|&t| !state.wants(t))
+            .collect();
+        for task in snap.tasks.iter().filter(|t| t.pid == t.tgid) {
+            for &t in &others {
+                if let Some(ino) = task.ns(t) {
+                    let path = || PathBuf::from(format!("/proc/{}/ns/{t}", task.pid));
+                    state.owned_only.entry(ino).or_insert_with(path);
+                }
+            }
+        }
+    }
     if state.options.tasks {
         for task in snap.tasks.iter().filter(|t| t.pid != t.tgid) {
             let leader = leaders.get(&task.tgid);

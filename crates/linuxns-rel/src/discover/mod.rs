@@ -57,6 +57,12 @@ pub struct DiscoverOptions {
     /// Which scan reads the processes' namespaces: BPF where it can run, by
     /// default.
     pub scan: Scan,
+    /// Where user namespaces are wanted, also those that no process is in
+    /// but that own a namespace of another type that a process is in. Off
+    /// by default: the /proc scan then reads every type's link of every
+    /// process, and asks each of those namespaces for its owner (the BPF
+    /// scan has them anyway).
+    pub owners: bool,
 }
 
 impl Default for DiscoverOptions {
@@ -67,6 +73,7 @@ impl Default for DiscoverOptions {
             fds: true,
             bind_mounts: true,
             scan: Scan::Auto,
+            owners: false,
         }
     }
 }

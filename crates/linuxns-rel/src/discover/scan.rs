@@ -32,6 +32,9 @@ struct Seen {
     fds: Vec<(FdHolder, NsType, u64)>,
     /// Sockets, with the inode of their network namespace.
     sockets: Vec<(FdHolder, u64)>,
+    /// Its namespaces of the types not wanted, for their owners
+    /// (`DiscoverOptions::owners`).
+    others: Vec<(NsType, u64)>,
     /// Its `pid_for_children` / `time_for_children` where that differs from
     /// its own; no inode where the link reads empty (a PID namespace with
     /// no process yet).
@@ -91,6 +94,7 @@ fn process(state: &State, r: &mut Reader, pid: i32) -> Option<Seen> {
         tasks: Vec::new(),
         fds: Vec::new(),
         sockets: Vec::new(),
+        others: Vec::new(),
         pending: Vec::new(),
     };
     for (&t, slot) in state.types.iter().zip(&mut seen.links) {
@@ -108,6 +112,13 @@ fn process(state: &State, r: &mut Reader, pid: i32) -> Option<Seen> {
             Some(i) => seen.links.get(i).copied().flatten(),
             None => r.ns_link(dir.as_fd(), format_args!("ns/mnt"), NsType::Mnt),
         };
+    }
+    if state.options.owners && state.wants(NsType::User) {
+        for t in NsType::ALL.into_iter().filter(|&t| !state.wants(t)) {
+            if let Some(ino) = r.ns_link(dir.as_fd(), format_args!("ns/{t}"), t) {
+                seen.others.push((t, ino));
+            }
+        }
     }
     if state.options.tasks {
         tasks(state, r, dir.as_fd(), &mut seen);
@@ -222,6 +233,10 @@ fn add(state: &mut State, seen: Seen) {
         if let Some(entry) = record(&mut state.found, ino, t, Source::Task) {
             entry.pids.push(tid);
         }
+    }
+    for (t, ino) in seen.others {
+        let path = || PathBuf::from(format!("/proc/{pid}/ns/{t}"));
+        state.owned_only.entry(ino).or_insert_with(path);
     }
     for (holder, t, ino) in seen.fds {
         if !state.wants(t) {
