@@ -164,16 +164,19 @@ rootTest('the tools take --scan and say in --json which scan ran', async (t) => 
   t.regex(bad.stderr, /option '--scan' must be auto, bpf or procfs, not 'ebpf'/)
 })
 
-rootTest('plain lsuserns shows, through either scan, a user namespace no process is in that owns a network namespace a process is in', async (t) => {
+rootTest('a user namespace no process is in that owns a network namespace a process is in: found by discover({ owners }) through either scan, and by plain lsuserns', async (t) => {
   const [maker] = await startSleeper(['unshare', '-Ur', '--net', 'sleep', 'infinity'])
   const user = nsInode(maker!, 'user')
   await startSleeper(['nsenter', `--net=/proc/${maker}/ns/net`, 'sleep', 'infinity'])
   stop(maker!)
   for (let waited = 0; existsSync(`/proc/${maker}`) && waited < 10_000; waited += 10) await sleep(10)
-  for (const scan of ['bpf', 'procfs']) {
-    const run = await runPiped([process.execPath, `${ROOT}bin/lsuserns`, '--json', `--scan=${scan}`])
-    t.is(run.status, 0, run.stderr)
-    const ns = (JSON.parse(run.stdout) as { namespaces: DiscoveredNamespace[] }).namespaces.find((n) => n.ino === user)
-    t.like(ns, { type: 'user', via: ['hierarchy'], processes: 0 }, scan)
+  for (const scan of ['bpf', 'procfs'] as const) {
+    const found = (owners: boolean) => discover({ types: ['user'], scan, owners }).namespaces.find((n) => n.ino === user)
+    t.like(found(true), { type: 'user', via: ['hierarchy'], processes: 0 }, scan)
+    t.is(found(false), undefined, scan)
   }
+  const run = await runPiped([process.execPath, `${ROOT}bin/lsuserns`, '--json'])
+  t.is(run.status, 0, run.stderr)
+  const ns = (JSON.parse(run.stdout) as { namespaces: DiscoveredNamespace[] }).namespaces.find((n) => n.ino === user)
+  t.like(ns, { type: 'user', via: ['hierarchy'], processes: 0 })
 })

@@ -115,8 +115,10 @@ async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
   const { NSTYPE_NAMES, discover } = await library()
   const types: readonly NstypeName[] = values.details ? NSTYPE_NAMES : [kind]
   // Plain lsuserns asks for the user namespaces that only own namespaces of
-  // other types too; with -d every type is asked for, which finds them anyway.
-  const model = discover({ types, scan, owners: kind === 'user' })
+  // other types too (with -d every type is asked for, which finds them
+  // anyway); but not with --scan=procfs, which keeps the /proc scan's speed:
+  // those owners cost it a link of every type of every process.
+  const model = discover({ types, scan, owners: kind === 'user' && scan !== 'procfs' })
   const { namespaces } = model
   notRootNote(name)
   const byIno = new Map(namespaces.map((ns) => [ns.ino, ns]))
