@@ -490,3 +490,79 @@ fn both_scans_find_the_owner_of_a_namespace_of_another_type() {
         assert!(without.get(user).is_none(), "{scan}");
     }
 }
+
+/// Scans while processes in new namespaces come and go and descriptors of
+/// namespaces open and close: every scan succeeds, and what it gives holds
+/// together (every parent and owner it names is in it, of the right type;
+/// the test's own lasting namespaces are there as /proc shows them).
+#[test]
+fn scans_amid_churn_succeed_and_hold_together() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !is_root() {
+        return;
+    }
+    let (_stay, stay) = sleeper(ALL_TYPES_SLEEPER);
+    let lasting = *stay.last().unwrap_or_else(|| panic!("no sleeper"));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let child = std::process::Command::new("unshare")
+                    .args(["-Ur", "--net", "--pid", "--fork", "sleep", "0.05"])
+                    .spawn();
+                let held = fs::File::open(format!("/proc/{lasting}/ns/net"));
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                drop(held);
+                if let Ok(mut child) = child {
+                    let _ = child.wait();
+                }
+            }
+        })
+    };
+    for round in 0..20 {
+        let scan = if round % 2 == 0 {
+            Scan::Bpf
+        } else {
+            Scan::Procfs
+        };
+        let options = DiscoverOptions {
+            types: NsType::ALL.to_vec(),
+            scan,
+            ..DiscoverOptions::default()
+        };
+        let found = discover_alone(&options).unwrap_or_else(|e| panic!("{scan}: {e}"));
+        for ns in &found.namespaces {
+            if let Some(parent) = ns.parent {
+                let up = found.get(parent).map(|p| p.ns_type);
+                assert_eq!(
+                    up,
+                    Some(ns.ns_type),
+                    "{scan}: parent of {}:[{}]",
+                    ns.ns_type,
+                    ns.ino
+                );
+            }
+            if let Some(owner) = ns.owner {
+                let up = found.get(owner).map(|o| o.ns_type);
+                assert_eq!(
+                    up,
+                    Some(NsType::User),
+                    "{scan}: owner of {}:[{}]",
+                    ns.ns_type,
+                    ns.ino
+                );
+            }
+        }
+        for t in NsType::ALL {
+            let want = ino(&format!("/proc/{lasting}/ns/{t}"));
+            let ns = found.get(want);
+            assert!(
+                ns.is_some_and(|ns| ns.pids.contains(&lasting)),
+                "{scan}: {t}:[{want}]"
+            );
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    churn.join().unwrap_or_else(|_| panic!("churn thread"));
+}
