@@ -64,9 +64,10 @@ function zooPart(model: NamespaceModel): Map<number, DiscoveredNamespace> {
 function stable(ns: DiscoveredNamespace, others: boolean): Partial<DiscoveredNamespace> {
   if (!others) return ns
   // Namespaces shared with the rest of the system (ours, the initial ones)
-  // gain and lose processes, and children, between two scans.
-  const { pids: _pids, processes: _processes, children: _children, pid: _pid, process: _process, ...rest } = ns
-  return rest
+  // gain and lose processes, holders and children between two scans: their
+  // relations must agree.
+  const { type, ino, dev, id, parent, owner, ownerUid, ownerName } = ns
+  return { type, ino, dev, id, parent, owner, ownerUid, ownerName }
 }
 
 rootTest('discover() gives the same zoo namespaces, field by field, through BPF and through /proc', async (t) => {
