@@ -16,3 +16,13 @@ pub fn namespaces_of_pid(pid: i32) -> Vec<(NsType, u64)> {
         })
         .collect()
 }
+
+/// The host's initial namespaces: those of the kernel threads (PID 2,
+/// kthreadd), or of PID 1 where PID 2 is no kthreadd (inside a PID
+/// namespace, where PID 1 is the nearest thing to a host). Empty where
+/// neither may be read (another user's processes, for a caller who is not
+/// root).
+pub fn host_namespaces() -> Vec<(NsType, u64)> {
+    let kthreadd = std::fs::read("/proc/2/comm").is_ok_and(|comm| comm == b"kthreadd\n");
+    namespaces_of_pid(if kthreadd { 2 } else { 1 })
+}

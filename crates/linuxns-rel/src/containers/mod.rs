@@ -52,7 +52,7 @@ use serde_json::Value;
 
 pub use cgroup::chain_from_cgroup;
 pub use engines::Engines;
-pub use isolation::namespaces_of_pid;
+pub use isolation::{host_namespaces, namespaces_of_pid};
 pub use storage::StorageRoots;
 
 use engines::containerd_named;
