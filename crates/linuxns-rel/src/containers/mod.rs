@@ -52,7 +52,9 @@ use serde_json::Value;
 
 pub use cgroup::chain_from_cgroup;
 pub use engines::Engines;
-pub use isolation::{host_namespaces, namespaces_of_pid};
+pub use isolation::{
+    host_namespaces, list_containers, namespaces_of_pid, Isolated, Isolation, Listing, NsState,
+};
 pub use storage::StorageRoots;
 
 use engines::containerd_named;
@@ -184,8 +186,9 @@ pub struct ContainerOptions {
     /// Docker's data roots (`/var/lib/docker`, and `data-root` of
     /// `/etc/docker/daemon.json` where it names another).
     pub docker_roots: Vec<PathBuf>,
-    /// Docker's API socket, asked only where the files cannot be read;
-    /// `None` never asks.
+    /// Docker's API socket (`/var/run/docker.sock`, or the one that
+    /// `DOCKER_HOST=unix://PATH` names), asked only where the files cannot
+    /// be read or do not know a container; `None` never asks.
     pub docker_socket: Option<PathBuf>,
     /// containerd's `io.containerd.runtime.v2.task` folders.
     pub containerd_task_dirs: Vec<PathBuf>,
@@ -193,6 +196,10 @@ pub struct ContainerOptions {
     pub storage_roots: Vec<StorageRoots>,
     /// machined's folder of running machines.
     pub machines_dir: PathBuf,
+    /// Whether the API is asked for the running containers even where the
+    /// files could be read: a daemon that `DOCKER_HOST` names may keep its
+    /// state in a data root of its own.
+    pub list_from_api: bool,
     /// The most the Docker API may cost in one run.
     pub api_timeout: Duration,
 }
@@ -205,9 +212,16 @@ impl Default for ContainerOptions {
                 docker_roots.push(root);
             }
         }
+        // As the Docker CLI does: DOCKER_HOST names the daemon to ask (only
+        // a unix socket is spoken to here).
+        let named = std::env::var_os("DOCKER_HOST")
+            .and_then(|h| Some(PathBuf::from(h.to_str()?.strip_prefix("unix://")?)));
+        let list_from_api = named.is_some();
+        let socket = named.unwrap_or_else(|| PathBuf::from("/var/run/docker.sock"));
         ContainerOptions {
             docker_roots,
-            docker_socket: Some(PathBuf::from("/var/run/docker.sock")),
+            docker_socket: Some(socket),
+            list_from_api,
             containerd_task_dirs: vec![
                 PathBuf::from("/run/containerd/io.containerd.runtime.v2.task"),
                 PathBuf::from("/run/docker/containerd/daemon/io.containerd.runtime.v2.task"),

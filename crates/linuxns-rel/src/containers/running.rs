@@ -73,18 +73,23 @@ impl Engines {
                 }
             }
         }
-        if read_any {
+        // A daemon that DOCKER_HOST names may keep its state in a data
+        // root of its own: its API lists what the files did not show.
+        if read_any && !self.options.list_from_api {
             return;
         }
-        let Some(why) = unreadable else {
-            return;
+        let why = match unreadable {
+            Some(why) => why,
+            None if self.options.list_from_api => String::new(),
+            None => return,
         };
+        let known: std::collections::HashSet<String> = found.iter().map(|c| c.id.clone()).collect();
         match self.ask_api(|conn| {
             let listed = docker::api_list(&conn.get_json("/containers/json")?);
             // The list has no pids: one inspect each, on the same connection,
             // until the time allowed is spent.
             let mut with_pids = Vec::new();
-            for (id, details) in listed {
+            for (id, details) in listed.into_iter().filter(|(id, _)| !known.contains(id)) {
                 let pid = conn
                     .get_json(&format!("/containers/{id}/json"))
                     .ok()
@@ -101,7 +106,12 @@ impl Engines {
             }
             Err(api_why) => {
                 self.api = Api::Failed;
-                self.note(Engine::Docker, format!("{why}; {api_why}"));
+                let why = if why.is_empty() {
+                    api_why
+                } else {
+                    format!("{why}; {api_why}")
+                };
+                self.note(Engine::Docker, why);
             }
         }
     }
