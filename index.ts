@@ -3,13 +3,14 @@
  * nsfs ioctls (owning user namespace, parent, owner uid, type).
  */
 import type { KernelFeatures } from './binding.js'
-import type { ContainerList, DiscoveredNamespace, DiscoverOptions, NamespaceModel, NstypeName } from './dist/lib/model.js'
+import type { ContainerList, Discovery, DiscoverOptions, NstypeName } from './dist/lib/model.js'
 
 export type {
   ContainerEngine,
   ContainerList,
   ContainerNamespace,
   DiscoveredNamespace,
+  Discovery,
   DiscoverOptions,
   ListedContainer,
   NamespaceContainer,
@@ -216,13 +217,13 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
  * reveal. Processes that exit during the scan, or whose namespaces the caller
  * may not read, are passed over; run as root to see everything.
  */
-export function discover(options: DiscoverOptions = {}): NamespaceModel {
+export function discover(options: DiscoverOptions = {}): Discovery {
   const { namespaces, notes } = native.discover(discoverArg(options))
   return { namespaces, notes }
 }
 
 /** {@link discover}, run on libuv's thread pool so that the event loop goes on. */
-export async function discoverAsync(options: DiscoverOptions = {}): Promise<NamespaceModel> {
+export async function discoverAsync(options: DiscoverOptions = {}): Promise<Discovery> {
   const { namespaces, notes } = await native.discoverAsync(discoverArg(options))
   return { namespaces, notes }
 }

@@ -66,10 +66,14 @@ export interface DiscoveredNamespace {
   containers: NamespaceContainer[]
 }
 
-/** What `discover()` returns. */
+/** The namespaces that `discover()` found, as the graph and the tools take them. */
 export interface NamespaceModel {
   /** Sorted by type name, then inode. */
   namespaces: DiscoveredNamespace[]
+}
+
+/** What `discover()` returns: the model, and what it could not tell. */
+export interface Discovery extends NamespaceModel {
   /** What could not be told of the containers, one line per engine; those containers have an id and no name. */
   notes: string[]
 }
