@@ -11,7 +11,8 @@ import { loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { ROUNDS, startScene, timeCommand } from './scene.js'
+import { NSTYPE_NAMES, discover, listContainers } from '../index.js'
+import { ROUNDS, startScene, timeCommand, timeInProcess } from './scene.js'
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
 const DOCKER = '/usr/bin/docker'
@@ -55,6 +56,13 @@ try {
     const json = timeCommand([node, join(repo, 'bin', 'lscontainers'), '--json'], env)
     const bare = timeCommand([node, '-e', '0'], env)
     console.log(`  lscontainers --json ${json.toFixed(0)} ms; node -e 0 ${bare.toFixed(0)} ms`)
+    // In this process: what the containers step adds to a scan, and what listing costs.
+    const options = { types: [...NSTYPE_NAMES], tasks: true, fds: true, bindMounts: true }
+    discover(options) // warm the caches as the scans below find them
+    const on = timeInProcess(() => discover({ ...options, containers: true }))
+    const off = timeInProcess(() => discover({ ...options, containers: false }))
+    const list = timeInProcess(() => listContainers())
+    console.log(`  in-process: discover() all types ${on.toFixed(0)} ms with containers, ${off.toFixed(0)} ms without; listContainers() ${list.toFixed(1)} ms`)
   } finally {
     await scene.end()
   }
