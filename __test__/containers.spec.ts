@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 import type { ContainerNamespace, DiscoveredNamespace, ListedContainer, NstypeName } from '../index.js'
+import { containerLabel, containersText, isolationText } from '../lib/labels.js'
 import { packageCopy } from './helpers/package-copy.js'
 import { type Run, inode, isRoot, nsInode, runPiped } from './helpers/procs.js'
 
@@ -472,4 +473,26 @@ engineTest('as a user in the docker group: names through the API, namespaces out
   } finally {
     copy.remove()
   }
+})
+
+test('container labels: engine and name, a pod once, several as +N, every text from the system escaped', (t) => {
+  const c = (engine: 'docker' | 'containerd', name: string | null, pod: string | null = null) => ({
+    engine,
+    id: 'aa22e9a5caa5d2ef0123456789abcdef0123456789abcdef0123456789abcdef',
+    name,
+    image: null,
+    pod,
+    podNamespace: pod === null ? null : 'default',
+  })
+  t.is(containerLabel(c('docker', 'web-1')), 'docker:web-1')
+  t.is(containerLabel(c('docker', null)), 'docker:aa22e9a5caa5')
+  t.is(containerLabel(c('containerd', 'api', 'api-7d9')), 'k8s:default/api-7d9')
+  t.is(containersText([c('docker', 'web-1'), c('docker', 'shares-net')]), 'docker:web-1,+1')
+  t.is(containersText([c('containerd', 'api', 'p'), c('containerd', 'sidecar', 'p')]), 'k8s:default/p')
+  t.is(containersText([]), null)
+  // Annotations are anything a client wrote: a pod named to move the cursor or turn the line around.
+  t.is(containerLabel(c('containerd', 'x', 'evil\x1b[2J\u202e')), 'k8s:default/evil\\x1b[2J\\xe2\\x80\\xae')
+  t.is(isolationText({ ino: 1, state: 'shared', with: ['a\nb', 'c'] }), '=a\\x0ab,+1')
+  t.is(isolationText({ ino: 1, state: 'own', with: [] }, 0), 'own(0)')
+  t.is(isolationText({ ino: null, state: null, with: [] }), '?')
 })
