@@ -150,7 +150,9 @@ pub fn storage(data: &[u8]) {
         .unwrap_or_default()
         .iter()
         .filter_map(|c| Some(c.get("id")?.as_str()?.to_owned()))
-        .filter(|id| !id.is_empty() && !id.contains(['/', '\0']) && id != "." && id != "..")
+        // Only the ids that can name a folder get one.
+        .filter(|id| !id.is_empty() && id.len() <= 255 && !id.contains(['/', '\0']))
+        .filter(|id| id != "." && id != "..")
         .collect();
     for id in &ids {
         let userdata = format!("overlay-containers/{id}/userdata");
