@@ -38,6 +38,8 @@ mod containerd;
 mod docker;
 mod docker_api;
 mod engines;
+#[cfg(any(fuzzing, test))]
+pub(crate) mod fuzzing;
 mod isolation;
 mod kubernetes;
 mod running;

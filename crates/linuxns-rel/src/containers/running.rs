@@ -124,7 +124,7 @@ fn alive(pid: i32) -> bool {
 
 /// The containers that machined registered: `/run/systemd/machines/<name>`
 /// holds `LEADER=<pid>` and `CLASS=container` (VMs are `CLASS=vm`).
-fn machines(dir: &Path) -> Vec<Container> {
+pub(super) fn machines(dir: &Path) -> Vec<Container> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
