@@ -3,13 +3,20 @@
  * nsfs ioctls (owning user namespace, parent, owner uid, type).
  */
 import type { KernelFeatures } from './binding.js'
-import type { DiscoveredNamespace, DiscoverOptions, NamespaceModel, NstypeName } from './dist/lib/model.js'
+import type { ContainerList, Discovery, DiscoverOptions, NstypeName } from './dist/lib/model.js'
 
 export type {
+  ContainerEngine,
+  ContainerList,
+  ContainerNamespace,
   DiscoveredNamespace,
+  Discovery,
   DiscoverOptions,
+  ListedContainer,
+  NamespaceContainer,
   NamespaceModel,
   NamespaceSource,
+  NamespaceState,
   NstypeName,
   ScanName,
 } from './dist/lib/model.js'
@@ -195,14 +202,14 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalidArgType(`The options must be an object. Received ${Array.isArray(options) ? 'an array' : describe(options)}`)
   }
-  const { types, tasks, fds, bindMounts, scan, owners } = options
-  for (const [name, value] of Object.entries({ tasks, fds, bindMounts, owners })) {
+  const { types, tasks, fds, bindMounts, scan, owners, containers } = options
+  for (const [name, value] of Object.entries({ tasks, fds, bindMounts, owners, containers })) {
     if (value !== undefined && typeof value !== 'boolean') {
       throw invalidArgType(`options.${name} must be a boolean. Received ${describe(value)}`)
     }
   }
   // The types and the scan are checked by the addon.
-  return { types, tasks, fds, bindMounts, scan, owners }
+  return { types, tasks, fds, bindMounts, scan, owners, containers }
 }
 
 /**
@@ -212,15 +219,34 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
  * reveal. Processes that exit during the scan, or whose namespaces the caller
  * may not read, are passed over; run as root to see everything.
  */
-export function discover(options: DiscoverOptions = {}): NamespaceModel {
-  const { namespaces, scan } = native.discover(discoverArg(options))
-  return { namespaces, scan }
+export function discover(options: DiscoverOptions = {}): Discovery {
+  const { namespaces, notes, scan } = native.discover(discoverArg(options))
+  return { namespaces, notes, scan }
 }
 
 /** {@link discover}, run on libuv's thread pool so that the event loop goes on. */
-export async function discoverAsync(options: DiscoverOptions = {}): Promise<NamespaceModel> {
-  const { namespaces, scan } = await native.discoverAsync(discoverArg(options))
-  return { namespaces, scan }
+export async function discoverAsync(options: DiscoverOptions = {}): Promise<Discovery> {
+  const { namespaces, notes, scan } = await native.discoverAsync(discoverArg(options))
+  return { namespaces, notes, scan }
+}
+
+/**
+ * The running containers of every engine (Docker, containerd, CRI-O,
+ * podman, systemd-nspawn), from the engines' own state on disk (or Docker's
+ * API where that cannot be read), each with its init's pid and how it has
+ * each of the eight namespaces: its own, the host's, or shared with other
+ * containers. No scan of the processes. Containers never make it fail:
+ * what could not be told is in `notes`.
+ */
+export function listContainers(): ContainerList {
+  const { containers, notes } = native.listContainers()
+  return { containers, notes }
+}
+
+/** {@link listContainers}, run on libuv's thread pool. */
+export async function listContainersAsync(): Promise<ContainerList> {
+  const { containers, notes } = await native.listContainersAsync()
+  return { containers, notes }
 }
 
 export {

@@ -2,16 +2,19 @@
 
 import type { DiscoveredNamespace, NstypeName } from 'linuxns-rel'
 
-import { byOwner, holderOf, holderText, nsName, processText, uidText } from '../lib/labels.js'
+import { byOwner, containersText, holderOf, holderText, nsName, processText, uidText } from '../lib/labels.js'
 import {
   COLOUR_HELP,
   COLOUR_OPTIONS,
+  CONTAINER_HELP,
+  CONTAINER_OPTIONS,
   HELP_HELP,
   JSON_HELP,
   JSON_OPTIONS,
   SCAN_HELP,
   SCAN_OPTIONS,
   colours,
+  containerNotes,
   jsonModel,
   library,
   notRootNote,
@@ -26,7 +29,7 @@ import { treeRows } from './tree.js'
 type Kind = 'user' | 'pid'
 
 function usage(name: string): string {
-  return `Usage: ${name} [-d] [--json] [--scan=HOW] [--color=WHEN]\n`
+  return `Usage: ${name} [-d] [--no-containers] [--json] [--scan=HOW] [--color=WHEN]\n`
 }
 
 function help(name: string, kind: Kind): string {
@@ -37,9 +40,12 @@ function help(name: string, kind: Kind): string {
   return `${usage(name)}
 Show the tree of ${kind === 'user' ? 'user' : 'PID'} namespaces on this machine, one namespace a line,
 including those no process is in any more: hidden ancestors, and namespaces
-kept only by an open file descriptor or a bind mount. Run as root to see all.
+kept only by an open file descriptor or a bind mount. A namespace that
+containers have processes in names them after its process
+(container docker:web-1). Run as root to see all.
 
   -d, --details         ${details}
+${CONTAINER_HELP}
 ${COLOUR_HELP}
 ${JSON_HELP}
 ${SCAN_HELP}
@@ -52,7 +58,11 @@ Exit status: 0 on success, 1 on failure, 2 on bad usage.
 /** Why a namespace lives: its process, or what holds it when none is in it. */
 function holder(ns: DiscoveredNamespace, c: Colours): string {
   const h = holderOf(ns)
-  if (h.kind === 'process') return `process ${c.green(`"${processText(h.name)}"`)} (${h.pid})`
+  if (h.kind === 'process') {
+    const containers = containersText(ns.containers)
+    const where = containers === null ? '' : ` container ${c.yellow(containers)}`
+    return `process ${c.green(`"${processText(h.name)}"`)} (${h.pid})${where}`
+  }
   const text = `no process (${holderText(h)})`
   return h.kind === 'fd' || h.kind === 'bind-mount' ? c.yellow(text) : c.dim(text)
 }
@@ -107,7 +117,13 @@ function tree(
 }
 
 async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
-  const values = parseOptions(argv, { ...COLOUR_OPTIONS, ...JSON_OPTIONS, ...SCAN_OPTIONS, details: { type: 'boolean', short: 'd' } })
+  const values = parseOptions(argv, {
+    ...COLOUR_OPTIONS,
+    ...JSON_OPTIONS,
+    ...CONTAINER_OPTIONS,
+    ...SCAN_OPTIONS,
+    details: { type: 'boolean', short: 'd' },
+  })
   if (values.help) return help(name, kind)
   if (values.version) return `${name} (linuxns-rel) ${version()}\n`
   const c = colours(values)
@@ -118,9 +134,15 @@ async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
   // other types too (with -d every type is asked for, which finds them
   // anyway); but not with --scan=procfs, which keeps the /proc scan's speed:
   // those owners cost it a link of every type of every process.
-  const model = discover({ types, scan, owners: kind === 'user' && scan !== 'procfs' })
-  const { namespaces } = model
+  const model = discover({
+    types,
+    scan,
+    owners: kind === 'user' && scan !== 'procfs',
+    containers: values['no-containers'] !== true,
+  })
+  const { namespaces, notes } = model
   notRootNote(name)
+  containerNotes(name, notes)
   const byIno = new Map(namespaces.map((ns) => [ns.ino, ns]))
   const shown = namespaces.filter((ns) => ns.type === kind)
   const index = values.details ? detailsIndex(kind, namespaces) : new Map<number, DiscoveredNamespace[]>()

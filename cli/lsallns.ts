@@ -4,10 +4,12 @@
 import type { DiscoveredNamespace, NstypeName } from 'linuxns-rel'
 
 import { escapeText } from '../lib/escape.js'
-import { holderOf, holderText, processText } from '../lib/labels.js'
+import { containersText, holderOf, holderText, processText } from '../lib/labels.js'
 import {
   COLOUR_HELP,
   COLOUR_OPTIONS,
+  CONTAINER_HELP,
+  CONTAINER_OPTIONS,
   HELP_HELP,
   JSON_HELP,
   JSON_OPTIONS,
@@ -15,6 +17,7 @@ import {
   SCAN_OPTIONS,
   UsageError,
   colours,
+  containerNotes,
   jsonModel,
   library,
   notRootNote,
@@ -28,7 +31,7 @@ import { treeRows } from './tree.js'
 
 const NAME = 'lsallns'
 
-const USAGE = `Usage: ${NAME} [-t TYPE]... [--tree=parent|owner] [--json] [--scan=HOW] [--color=WHEN]\n`
+const USAGE = `Usage: ${NAME} [-t TYPE]... [--tree=parent|owner] [--no-containers] [--json] [--scan=HOW] [--color=WHEN]\n`
 
 const HELP = `${USAGE}
 List every namespace on this machine, of every type, one a line: those of
@@ -42,6 +45,7 @@ Run as root to see all.
                         parent) or owner (every namespace under its owning user
                         namespace; with -t, the user namespaces above the
                         selected ones are shown too, dimmed, to hang them on)
+${CONTAINER_HELP}
 ${COLOUR_HELP}
 ${JSON_HELP}
 ${SCAN_HELP}
@@ -63,6 +67,9 @@ Columns:
            hierarchy (an ancestor or owner only the kernel's relations reveal),
            pending (a pid_for_children or time_for_children with no process
            yet), mount-list (a mount namespace only the kernel's list shows)
+  CONTAINER  the containers with a process in it: ENGINE:NAME (docker:web-1),
+           a Kubernetes pod as k8s:NAMESPACE/POD, several as docker:web-1,+1;
+           - for none, and for the host's initial namespaces
   COMMAND  the representative's name; with no process, what keeps it:
            (held by fd N of pid P), (bind mount PATH), (pending),
            (mount list only) or (hidden)
@@ -74,6 +81,7 @@ const OPTIONS = {
   ...COLOUR_OPTIONS,
   ...JSON_OPTIONS,
   ...SCAN_OPTIONS,
+  ...CONTAINER_OPTIONS,
   type: { type: 'string', short: 't', multiple: true },
   tree: { type: 'string', short: 'T' },
 } as const
@@ -110,7 +118,7 @@ interface Row {
   cells: string[]
 }
 
-const HEADER = ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'ID', 'VIA', 'COMMAND'] as const
+const HEADER = ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'ID', 'VIA', 'CONTAINER', 'COMMAND'] as const
 /** Right-aligned columns (numbers), as lsns aligns them. */
 const RIGHT = new Set<number>([0, 2, 3, 5])
 
@@ -134,6 +142,7 @@ function cells(ns: DiscoveredNamespace, users: Map<number, DiscoveredNamespace>)
     userText(ownerNs?.ownerUid, ownerNs?.ownerName),
     ns.id ?? '-',
     ns.via.join(','),
+    containersText(ns.containers) ?? '-',
     commandText(ns),
   ]
 }
@@ -147,6 +156,8 @@ function colourCell(i: number, text: string, row: Row, c: Colours): string {
       return c.magenta(text)
     case 'USER':
       return c.cyan(text)
+    case 'CONTAINER':
+      return text === '-' ? text : c.yellow(text)
     case 'COMMAND':
       if (row.ns.pid !== null) return c.green(text)
       return ['fd', 'bind-mount'].includes(holderOf(row.ns).kind) ? c.yellow(text) : c.dim(text)
@@ -242,9 +253,17 @@ async function main(argv: string[]): Promise<string> {
   const types = selectedTypes(values.type, NSTYPE_NAMES)
   // User namespaces always: they give the USER column and the owner tree.
   const discovered = types.includes('user') ? types : [...types, 'user' as const]
-  const model = discover({ types: discovered, tasks: true, fds: true, bindMounts: true, scan })
-  const { namespaces } = model
+  const model = discover({
+    types: discovered,
+    tasks: true,
+    fds: true,
+    bindMounts: true,
+    scan,
+    containers: values['no-containers'] !== true,
+  })
+  const { namespaces, notes } = model
   notRootNote(NAME)
+  containerNotes(NAME, notes)
   const wanted = new Set<string>(types)
   const shown = namespaces.filter((ns) => wanted.has(ns.type))
   if (values.json) return jsonModel(shown, model.scan)

@@ -11,6 +11,7 @@ use napi_derive::napi;
 use linuxns_rel::bpf_scan::Unavailable;
 use linuxns_rel::discover::Scan;
 
+use crate::containers::{js_container, NamespaceContainer};
 use crate::errors::{no_bpf_error, sys_error, throw_no_bpf, throw_sys_error};
 use crate::names::{NamespaceSource, NstypeName, ScanChoice, TypeNames};
 use crate::text::js_text;
@@ -24,18 +25,11 @@ pub struct DiscoverOptions {
     pub tasks: Option<bool>,
     pub fds: Option<bool>,
     pub bind_mounts: Option<bool>,
+    pub containers: Option<bool>,
     /// Which scan reads the processes' namespaces. Default: 'auto'.
     #[napi(ts_type = "'auto' | 'bpf' | 'procfs'")]
     pub scan: Option<ScanChoice>,
     pub owners: Option<bool>,
-}
-
-/// What `discover()` gives: the namespaces, and the scan that found them.
-#[napi(object, object_from_js = false)]
-pub struct DiscoveryResult {
-    pub namespaces: Vec<Namespace>,
-    #[napi(ts_type = "'bpf' | 'procfs'")]
-    pub scan: String,
 }
 
 /// An open descriptor, in some process, that refers to a namespace.
@@ -69,6 +63,20 @@ pub struct Namespace {
     pub fd_holders: Vec<FdHolder>,
     #[napi(ts_type = "Array<string>")]
     pub bind_mounts: Vec<Utf16String>,
+    /// One of the host's initial namespaces (those of PID 2, kthreadd).
+    pub host: bool,
+    /// The containers with a process in it; empty for the host's namespaces.
+    pub containers: Vec<NamespaceContainer>,
+}
+
+/// What `discover()` found, and what it could not tell of the containers.
+#[napi(object, object_from_js = false)]
+pub struct Model {
+    pub namespaces: Vec<Namespace>,
+    pub notes: Vec<String>,
+    /// The scan that found them.
+    #[napi(ts_type = "'bpf' | 'procfs'")]
+    pub scan: String,
 }
 
 fn core_options(options: Option<DiscoverOptions>) -> linuxns_rel::DiscoverOptions {
@@ -82,6 +90,7 @@ fn core_options(options: Option<DiscoverOptions>) -> linuxns_rel::DiscoverOption
     core.tasks = options.tasks.unwrap_or(core.tasks);
     core.fds = options.fds.unwrap_or(core.fds);
     core.bind_mounts = options.bind_mounts.unwrap_or(core.bind_mounts);
+    core.containers = options.containers.unwrap_or(core.containers);
     if let Some(ScanChoice(scan)) = options.scan {
         core.scan = scan;
     }
@@ -120,6 +129,8 @@ fn js_namespace(ns: linuxns_rel::discover::Namespace) -> Namespace {
             .into_iter()
             .map(|p| js_text(p.as_os_str().as_bytes()))
             .collect(),
+        host: ns.host,
+        containers: ns.containers.into_iter().map(js_container).collect(),
     }
 }
 
@@ -138,24 +149,23 @@ impl Failure {
     }
 }
 
-fn run_discovery(
-    options: &linuxns_rel::DiscoverOptions,
-) -> std::result::Result<DiscoveryResult, Failure> {
+fn run_discovery(options: &linuxns_rel::DiscoverOptions) -> std::result::Result<Model, Failure> {
     // Asked first so that the error can name the reason.
     if options.scan == Scan::Bpf {
         linuxns_rel::bpf_scan::available().map_err(Failure::NoBpf)?;
     }
     let found = linuxns_rel::discover(options).map_err(Failure::Sys)?;
-    Ok(DiscoveryResult {
+    Ok(Model {
         scan: found.scan.name().to_owned(),
         namespaces: found.namespaces.into_iter().map(js_namespace).collect(),
+        notes: found.notes,
     })
 }
 
 /// Every namespace of the requested types, found by a BPF scan where it can
 /// run, else by scanning /proc.
 #[napi(catch_unwind)]
-pub fn discover(env: Env, options: Option<DiscoverOptions>) -> Result<DiscoveryResult> {
+pub fn discover(env: Env, options: Option<DiscoverOptions>) -> Result<Model> {
     run_discovery(&core_options(options)).map_err(|e| e.throw(&env))
 }
 
@@ -167,8 +177,8 @@ pub struct Discovery {
 
 #[napi]
 impl Task for Discovery {
-    type Output = DiscoveryResult;
-    type JsValue = DiscoveryResult;
+    type Output = Model;
+    type JsValue = Model;
 
     fn compute(&mut self) -> Result<Self::Output> {
         match catch_unwind(AssertUnwindSafe(|| run_discovery(&self.options)))

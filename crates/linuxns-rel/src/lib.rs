@@ -35,6 +35,9 @@ pub mod bpf_scan;
 pub mod containers;
 pub mod discover;
 pub mod features;
+#[cfg(any(fuzzing, test))]
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use containers::{
     chain_from_cgroup, Container, ContainerOptions, ContainerRef, Engine, Engines,

@@ -58,7 +58,7 @@ fn list_numbers(
 /// The numeric names among the `struct linux_dirent64` records in `dents`:
 /// `u64` inode, `i64` offset, `u16` record length, `u8` type, then the
 /// NUL-terminated name.
-fn dirent_numbers(mut dents: &[u8]) -> impl Iterator<Item = i32> + '_ {
+pub(crate) fn dirent_numbers(mut dents: &[u8]) -> impl Iterator<Item = i32> + '_ {
     std::iter::from_fn(move || loop {
         let reclen = dents.get(16..18)?;
         let reclen = usize::from(u16::from_ne_bytes([*reclen.first()?, *reclen.get(1)?]));

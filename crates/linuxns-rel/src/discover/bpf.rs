@@ -107,6 +107,9 @@ pub(super) fn processes(state: &mut State, snap: &Snapshot) {
                 entry.pids.push(task.pid);
             }
         }
+        if let Some(mnt) = task.ns(NsType::Mnt).filter(|_| state.options.containers) {
+            state.process_mnt.push((task.pid, mnt));
+        }
         if let Some(mnt) = task.ns(NsType::Mnt).filter(|_| state.options.bind_mounts) {
             let members = state.mnt_members.entry(mnt).or_default();
             if members.len() < 3 {

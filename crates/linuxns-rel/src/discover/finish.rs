@@ -46,6 +46,8 @@ pub(super) fn finish(state: State) -> Discovery {
                     .collect(),
                 fd_holders: e.fd_holders,
                 bind_mounts: e.bind_mounts,
+                host: e.host,
+                containers: e.containers,
             }
         })
         .collect();
@@ -63,6 +65,7 @@ pub(super) fn finish(state: State) -> Discovery {
     Discovery {
         namespaces,
         scan: super::Scan::Procfs,
+        notes: state.notes,
     }
 }
 

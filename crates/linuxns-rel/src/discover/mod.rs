@@ -25,6 +25,7 @@
 //! way to find namespaces is a new step.
 
 mod bpf;
+mod containers;
 mod finish;
 mod model;
 mod mounts;
@@ -37,6 +38,7 @@ mod state;
 pub use bpf::Scan;
 pub use model::{Discovery, FdHolder, Namespace, Process, Source, UnknownSource};
 
+use crate::containers::ContainerOptions;
 use crate::error::Result;
 use crate::nstype::NsType;
 
@@ -63,6 +65,17 @@ pub struct DiscoverOptions {
     /// process, and asks each of those namespaces for its owner (the BPF
     /// scan has them anyway).
     pub owners: bool,
+    /// Tell each namespace's containers ([`Namespace::containers`]). On by
+    /// default. It costs a readlink of each process's mount namespace (the
+    /// scan reads it anyway for bind mounts), a read of `/proc/PID/cgroup`
+    /// for each process outside the host's mount namespace (every engine
+    /// gives its containers one of their own), and each container's state
+    /// file once; where Docker's files cannot be read, Docker's API is asked
+    /// once, for at most [`ContainerOptions::api_timeout`]. The host's
+    /// namespaces ([`Namespace::host`]) are told either way.
+    pub containers: bool,
+    /// Where the engines keep their state, for [`DiscoverOptions::containers`].
+    pub engines: ContainerOptions,
 }
 
 impl Default for DiscoverOptions {
@@ -74,6 +87,8 @@ impl Default for DiscoverOptions {
             bind_mounts: true,
             scan: Scan::Auto,
             owners: false,
+            containers: true,
+            engines: ContainerOptions::default(),
         }
     }
 }
@@ -103,6 +118,7 @@ pub fn discover(options: &DiscoverOptions) -> Result<Discovery> {
         Some(snap) => bpf::relations(&mut state, snap),
         None => relations::relations(&mut state),
     }
+    containers::containers(&mut state);
     let mut found = finish::finish(state);
     found.scan = if snapshot.is_some() {
         Scan::Bpf
