@@ -223,10 +223,13 @@ pub(super) fn relations(state: &mut State, snap: &Snapshot) {
             continue;
         };
         let t = info.ns_type;
-        let entry = state.found.entry(ino).or_insert_with(|| hidden(t));
-        if entry.ns_type != t {
-            *entry = hidden(t);
+        // Of two namespaces of one inode, one died during the pass and the
+        // kernel gave its inode again: the ioctls tell which is alive.
+        if state.found.get(&ino).is_some_and(|e| e.ns_type != t) {
+            rest.push(ino);
+            continue;
         }
+        let entry = state.found.entry(ino).or_insert_with(|| hidden(t));
         let hierarchy = matches!(t, NsType::User | NsType::Pid);
         entry.dev = dev;
         entry.id = info.id.filter(|_| state.ids);
@@ -240,6 +243,30 @@ pub(super) fn relations(state: &mut State, snap: &Snapshot) {
         if state.wants(NsType::User) {
             queue.extend(info.owner);
         }
+    }
+    // A pass over every task is no single instant: a namespace whose parent
+    // or owner is now of another type died during it. The ioctls check it
+    // again, and leave it out where it cannot be opened.
+    let stale: Vec<u64> = state
+        .found
+        .iter()
+        .filter(|(_, e)| {
+            let wrong = |up: Option<u64>, want: NsType| {
+                up.and_then(|up| state.found.get(&up))
+                    .is_some_and(|up| up.ns_type != want)
+            };
+            e.opened && (wrong(e.owner, NsType::User) || wrong(e.parent, e.ns_type))
+        })
+        .map(|(&ino, _)| ino)
+        .collect();
+    for ino in stale {
+        if let Some(entry) = state.found.get_mut(&ino) {
+            entry.opened = false;
+            entry.parent = None;
+            entry.owner = None;
+            entry.owner_uid = None;
+        }
+        rest.push(ino);
     }
     done.retain(|ino| !rest.contains(ino));
     state.owned_only = owned_rest;
