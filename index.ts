@@ -18,7 +18,9 @@ export type {
   NamespaceSource,
   NamespaceState,
   NstypeName,
+  ScanName,
 } from './dist/lib/model.js'
+export { SCAN_NAMES } from './dist/lib/model.js'
 
 type Binding = typeof import('./binding.js')
 
@@ -200,14 +202,14 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalidArgType(`The options must be an object. Received ${Array.isArray(options) ? 'an array' : describe(options)}`)
   }
-  const { types, tasks, fds, bindMounts, containers } = options
-  for (const [name, value] of Object.entries({ tasks, fds, bindMounts, containers })) {
+  const { types, tasks, fds, bindMounts, scan, owners, containers } = options
+  for (const [name, value] of Object.entries({ tasks, fds, bindMounts, owners, containers })) {
     if (value !== undefined && typeof value !== 'boolean') {
       throw invalidArgType(`options.${name} must be a boolean. Received ${describe(value)}`)
     }
   }
-  // The types are checked by the addon.
-  return { types, tasks, fds, bindMounts, containers }
+  // The types and the scan are checked by the addon.
+  return { types, tasks, fds, bindMounts, scan, owners, containers }
 }
 
 /**
@@ -218,14 +220,14 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
  * may not read, are passed over; run as root to see everything.
  */
 export function discover(options: DiscoverOptions = {}): Discovery {
-  const { namespaces, notes } = native.discover(discoverArg(options))
-  return { namespaces, notes }
+  const { namespaces, notes, scan } = native.discover(discoverArg(options))
+  return { namespaces, notes, scan }
 }
 
 /** {@link discover}, run on libuv's thread pool so that the event loop goes on. */
 export async function discoverAsync(options: DiscoverOptions = {}): Promise<Discovery> {
-  const { namespaces, notes } = await native.discoverAsync(discoverArg(options))
-  return { namespaces, notes }
+  const { namespaces, notes, scan } = await native.discoverAsync(discoverArg(options))
+  return { namespaces, notes, scan }
 }
 
 /**

@@ -168,7 +168,7 @@ for (const [tool, kind] of [
     const { status, stdout, stderr } = await run(tool, ['--json'])
     t.is(status, 0, stderr)
     const parsed = JSON.parse(stdout) as { namespaces: Record<string, unknown>[] }
-    t.deepEqual(Object.keys(parsed), ['namespaces'])
+    t.deepEqual(Object.keys(parsed), ['scan', 'namespaces'])
     t.true(parsed.namespaces.every((ns) => ns.type === kind), `only ${kind} namespaces without -d`)
     const byIno = new Map(parsed.namespaces.map((ns) => [ns.ino, ns]))
     const scan = scanProc([kind])

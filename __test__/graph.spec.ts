@@ -147,7 +147,7 @@ function zooModel(model: NamespaceModel): NamespaceModel {
   }
   for (const ns of zoo.namespaces) add(ns.ino)
   for (const ns of model.namespaces) if (ns.type !== 'user' && ns.type !== 'pid' && ns.owner === zoo.deepPid.ownerIno) keep.add(ns.ino)
-  return { namespaces: model.namespaces.filter((ns) => keep.has(ns.ino)) }
+  return { ...model, namespaces: model.namespaces.filter((ns) => keep.has(ns.ino)) }
 }
 
 interface Dot {

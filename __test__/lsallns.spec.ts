@@ -424,7 +424,7 @@ test('--json: the lsuserns schema for every type, plus id; exact fields for the 
   const { status, stdout, stderr } = await run(['--json'])
   t.is(status, 0, stderr)
   const parsed = JSON.parse(stdout) as { namespaces: Record<string, unknown>[] }
-  t.deepEqual(Object.keys(parsed), ['namespaces'])
+  t.deepEqual(Object.keys(parsed), ['scan', 'namespaces'])
   t.deepEqual([...new Set(parsed.namespaces.map((ns) => ns.type as string))].sort(), ALL_TYPES)
   for (const ns of parsed.namespaces) {
     for (const field of [...FIELDS, 'id']) t.true(field in ns, `${String(ns.type)}:[${String(ns.ino)}] has ${field}`)

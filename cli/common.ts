@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 
-import type { DiscoveredNamespace } from 'linuxns-rel'
+import type { DiscoveredNamespace, ScanName } from 'linuxns-rel'
 
 import { escapeText } from '../lib/escape.js'
 
@@ -33,6 +33,14 @@ export const COLOUR_OPTIONS = {
 export const JSON_OPTIONS = {
   json: { type: 'boolean' },
 } as const satisfies Options
+
+/** --scan, for the tools that discover namespaces. */
+export const SCAN_OPTIONS = {
+  scan: { type: 'string' },
+} as const satisfies Options
+
+export const SCAN_HELP = `      --scan=HOW        how to find the processes' namespaces: auto (BPF where it can
+                        run, else /proc), bpf (fail, saying why, where it cannot), procfs`
 
 /** --no-containers, for the tools that name each namespace's containers. */
 export const CONTAINER_OPTIONS = {
@@ -104,6 +112,15 @@ export function colours(values: { color?: string | boolean; c?: string | boolean
   return new Chalk({ level: 1 })
 }
 
+/** The scan --scan asks for; 'auto' without it. */
+export function scanOption(values: { scan?: string | boolean }): ScanName {
+  const scan = values.scan ?? 'auto'
+  if (scan !== 'auto' && scan !== 'bpf' && scan !== 'procfs') {
+    throw new UsageError(`option '--scan' must be auto, bpf or procfs, not '${String(scan)}'`)
+  }
+  return scan
+}
+
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
   return pkg.version
@@ -171,8 +188,11 @@ export function jsonEntry(ns: DiscoveredNamespace) {
   return { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, host, containers, ...rest }
 }
 
-/** The model as --json prints it: `{"namespaces": [...]}`, sorted by type and inode. */
-export function jsonModel(namespaces: readonly DiscoveredNamespace[]): string {
+/**
+ * The model as --json prints it: `{"scan": "bpf", "namespaces": [...]}`,
+ * the namespaces sorted by type and inode.
+ */
+export function jsonModel(namespaces: readonly DiscoveredNamespace[], scan: 'bpf' | 'procfs'): string {
   const sorted = [...namespaces].sort((a, b) => (a.type === b.type ? a.ino - b.ino : a.type < b.type ? -1 : 1))
-  return `${JSON.stringify({ namespaces: sorted.map(jsonEntry) }, null, 2)}\n`
+  return `${JSON.stringify({ scan, namespaces: sorted.map(jsonEntry) }, null, 2)}\n`
 }

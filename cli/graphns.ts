@@ -8,13 +8,13 @@ import { delimiter, extname, join } from 'node:path'
 import { buildGraph, toDot } from '../lib/graph.js'
 import { htmlPage } from '../lib/page.js'
 import { loadGraphviz, renderPng, renderSvg } from '../lib/render.js'
-import { HELP_HELP, UsageError, library, notRootNote, parseOptions, runTool, version } from './common.js'
+import { HELP_HELP, SCAN_HELP, SCAN_OPTIONS, UsageError, library, notRootNote, parseOptions, runTool, scanOption, version } from './common.js'
 
 const NAME = 'graphns'
 const FORMATS = ['svg', 'png', 'html', 'dot'] as const
 type Format = (typeof FORMATS)[number]
 
-const USAGE = `Usage: ${NAME} [-d] [-o FILE] [--format svg|png|html|dot] [--open]\n`
+const USAGE = `Usage: ${NAME} [-d] [-o FILE] [--format svg|png|html|dot] [--open] [--scan=HOW]\n`
 
 const HELP = `${USAGE}
 Draw the user and PID namespace hierarchies of this machine: a node for each
@@ -29,6 +29,7 @@ namespace to the user namespace that owns it. Graphviz runs inside the tool
       --format=FORMAT   svg (the default), png, html (a page with pan, zoom and search) or dot
       --open            write the HTML page to a temporary file and open it with xdg-open
                         where there is one; print the file's path
+${SCAN_HELP}
 ${HELP_HELP}
 
 Set LINUXNS_REL_TIMING=1 to print the time of each phase to stderr.
@@ -37,6 +38,7 @@ Exit status: 0 on success, 1 on failure, 2 on bad usage.
 `
 
 const OPTIONS = {
+  ...SCAN_OPTIONS,
   details: { type: 'boolean', short: 'd' },
   output: { type: 'string', short: 'o' },
   format: { type: 'string' },
@@ -99,7 +101,7 @@ async function main(argv: string[]): Promise<string | Buffer> {
   const lap = timer()
   const options = { details: values.details === true }
   const { NSTYPE_NAMES, discover } = await library()
-  const model = discover({ types: options.details ? NSTYPE_NAMES : ['user', 'pid'] })
+  const model = discover({ types: options.details ? NSTYPE_NAMES : ['user', 'pid'], scan: scanOption(values) })
   notRootNote(NAME)
   lap(`discover (${model.namespaces.length} namespaces)`)
   const graph = buildGraph(model, options)

@@ -11,6 +11,8 @@ import {
   HELP_HELP,
   JSON_HELP,
   JSON_OPTIONS,
+  SCAN_HELP,
+  SCAN_OPTIONS,
   colours,
   containerNotes,
   jsonModel,
@@ -18,6 +20,7 @@ import {
   notRootNote,
   parseOptions,
   runTool,
+  scanOption,
   version,
   type Colours,
 } from './common.js'
@@ -26,7 +29,7 @@ import { treeRows } from './tree.js'
 type Kind = 'user' | 'pid'
 
 function usage(name: string): string {
-  return `Usage: ${name} [-d] [--no-containers] [--json] [--color=WHEN]\n`
+  return `Usage: ${name} [-d] [--no-containers] [--json] [--scan=HOW] [--color=WHEN]\n`
 }
 
 function help(name: string, kind: Kind): string {
@@ -45,6 +48,7 @@ containers have processes in names them after its process
 ${CONTAINER_HELP}
 ${COLOUR_HELP}
 ${JSON_HELP}
+${SCAN_HELP}
 ${HELP_HELP}
 
 Exit status: 0 on success, 1 on failure, 2 on bad usage.
@@ -117,14 +121,26 @@ async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
     ...COLOUR_OPTIONS,
     ...JSON_OPTIONS,
     ...CONTAINER_OPTIONS,
+    ...SCAN_OPTIONS,
     details: { type: 'boolean', short: 'd' },
   })
   if (values.help) return help(name, kind)
   if (values.version) return `${name} (linuxns-rel) ${version()}\n`
   const c = colours(values)
+  const scan = scanOption(values)
   const { NSTYPE_NAMES, discover } = await library()
   const types: readonly NstypeName[] = values.details ? NSTYPE_NAMES : [kind]
-  const { namespaces, notes } = discover({ types, containers: values['no-containers'] !== true })
+  // Plain lsuserns asks for the user namespaces that only own namespaces of
+  // other types too (with -d every type is asked for, which finds them
+  // anyway); but not with --scan=procfs, which keeps the /proc scan's speed:
+  // those owners cost it a link of every type of every process.
+  const model = discover({
+    types,
+    scan,
+    owners: kind === 'user' && scan !== 'procfs',
+    containers: values['no-containers'] !== true,
+  })
+  const { namespaces, notes } = model
   notRootNote(name)
   containerNotes(name, notes)
   const byIno = new Map(namespaces.map((ns) => [ns.ino, ns]))
@@ -133,7 +149,7 @@ async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
   const details = (ns: DiscoveredNamespace): DiscoveredNamespace[] =>
     index.get(kind === 'user' ? ns.ino : (ns.pid ?? -1)) ?? []
 
-  if (values.json) return jsonModel([...new Set([...shown, ...shown.flatMap(details)])])
+  if (values.json) return jsonModel([...new Set([...shown, ...shown.flatMap(details)])], model.scan)
   const roots = shown.filter((ns) => ns.parent === null || byIno.get(ns.parent)?.type !== kind)
   return tree(
     roots,

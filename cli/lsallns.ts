@@ -13,6 +13,8 @@ import {
   HELP_HELP,
   JSON_HELP,
   JSON_OPTIONS,
+  SCAN_HELP,
+  SCAN_OPTIONS,
   UsageError,
   colours,
   containerNotes,
@@ -21,6 +23,7 @@ import {
   notRootNote,
   parseOptions,
   runTool,
+  scanOption,
   version,
   type Colours,
 } from './common.js'
@@ -28,7 +31,7 @@ import { treeRows } from './tree.js'
 
 const NAME = 'lsallns'
 
-const USAGE = `Usage: ${NAME} [-t TYPE]... [--tree=parent|owner] [--no-containers] [--json] [--color=WHEN]\n`
+const USAGE = `Usage: ${NAME} [-t TYPE]... [--tree=parent|owner] [--no-containers] [--json] [--scan=HOW] [--color=WHEN]\n`
 
 const HELP = `${USAGE}
 List every namespace on this machine, of every type, one a line: those of
@@ -45,6 +48,7 @@ Run as root to see all.
 ${CONTAINER_HELP}
 ${COLOUR_HELP}
 ${JSON_HELP}
+${SCAN_HELP}
 ${HELP_HELP}
 
 Columns:
@@ -58,7 +62,8 @@ Columns:
            (a name where the user database has one, else the uid)
   ID       the kernel's unique 64-bit namespace id (NS_GET_ID); - where the
            kernel has none
-  VIA      how it was found: process, task (a thread), fd, bind-mount,
+  VIA      how it was found: process, task (a thread), fd, socket (a network
+           namespace an open socket keeps), bind-mount,
            hierarchy (an ancestor or owner only the kernel's relations reveal),
            pending (a pid_for_children or time_for_children with no process
            yet), mount-list (a mount namespace only the kernel's list shows)
@@ -75,6 +80,7 @@ Exit status: 0 on success, 1 on failure, 2 on bad usage.
 const OPTIONS = {
   ...COLOUR_OPTIONS,
   ...JSON_OPTIONS,
+  ...SCAN_OPTIONS,
   ...CONTAINER_OPTIONS,
   type: { type: 'string', short: 't', multiple: true },
   tree: { type: 'string', short: 'T' },
@@ -242,22 +248,25 @@ async function main(argv: string[]): Promise<string> {
   const c = colours(values)
   const kind = treeKind(values.tree)
   if (values.json && kind !== null) throw new UsageError("options '--json' and '--tree' cannot be used together: --json prints the model, whose parent and owner fields are the trees")
+  const scan = scanOption(values)
   const { NSTYPE_NAMES, discover } = await library()
   const types = selectedTypes(values.type, NSTYPE_NAMES)
   // User namespaces always: they give the USER column and the owner tree.
   const discovered = types.includes('user') ? types : [...types, 'user' as const]
-  const { namespaces, notes } = discover({
+  const model = discover({
     types: discovered,
     tasks: true,
     fds: true,
     bindMounts: true,
+    scan,
     containers: values['no-containers'] !== true,
   })
+  const { namespaces, notes } = model
   notRootNote(NAME)
   containerNotes(NAME, notes)
   const wanted = new Set<string>(types)
   const shown = namespaces.filter((ns) => wanted.has(ns.type))
-  if (values.json) return jsonModel(shown)
+  if (values.json) return jsonModel(shown, model.scan)
   const users = new Map(namespaces.filter((ns) => ns.type === 'user').map((ns) => [ns.ino, ns]))
   const rows = layout(shown, namespaces, kind).map(({ ns, prefix, context }) => ({ ns, prefix, context, cells: cells(ns, users) }))
   return table(rows, c, kind !== null)

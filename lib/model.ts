@@ -52,7 +52,7 @@ export interface DiscoveredNamespace {
   pids: number[]
   /** How it was found. */
   via: NamespaceSource[]
-  /** Open descriptors of other processes that keep it. */
+  /** Open descriptors of other processes that keep it; for a network namespace no process is in, its sockets too (`via` has 'socket'). */
   fdHolders: { pid: number; fd: number }[]
   /** Bind mounts that keep it; mounts in other mount namespaces as `/proc/PID/root/...`. */
   bindMounts: string[]
@@ -72,10 +72,18 @@ export interface NamespaceModel {
   namespaces: DiscoveredNamespace[]
 }
 
+/** Which scan `discover()` runs: BPF where the caller may load it (root, or CAP_BPF and CAP_PERFMON), else /proc. */
+export type ScanName = 'auto' | 'bpf' | 'procfs'
+
+/** The choices of `DiscoverOptions.scan`. */
+export const SCAN_NAMES: readonly ScanName[] = ['auto', 'bpf', 'procfs']
+
 /** What `discover()` returns: the model, and what it could not tell. */
 export interface Discovery extends NamespaceModel {
   /** What could not be told of the containers, one line per engine; those containers have an id and no name. */
   notes: string[]
+  /** The scan that found them: BPF iterators inside the kernel, or /proc. Both give the same namespaces. */
+  scan: 'bpf' | 'procfs'
 }
 
 /** What `discover()` looks for, and where. */
@@ -88,6 +96,19 @@ export interface DiscoverOptions {
   fds?: boolean
   /** Look for namespaces held only by a bind mount. Default: true. */
   bindMounts?: boolean
+  /**
+   * Which scan reads the processes' namespaces: `'bpf'` (an error, naming
+   * why, where it cannot run), `'procfs'`, or `'auto'` (the default): BPF
+   * where it can run, else /proc; `LINUXNS_REL_DEBUG=1` says why not on stderr.
+   */
+  scan?: ScanName
+  /**
+   * Where user namespaces are asked for, also those that no process is in
+   * but that own a namespace of another type a process is in. Default:
+   * false; the /proc scan then reads every type's link of every process
+   * (the BPF scan has them anyway).
+   */
+  owners?: boolean
   /**
    * Tell each namespace's containers. Default: true. It costs a read of
    * `/proc/PID/cgroup` for each process outside the host's mount namespace

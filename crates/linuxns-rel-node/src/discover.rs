@@ -8,9 +8,12 @@ use napi::bindgen_prelude::*;
 use napi::JsValue;
 use napi_derive::napi;
 
+use linuxns_rel::bpf_scan::Unavailable;
+use linuxns_rel::discover::Scan;
+
 use crate::containers::{js_container, NamespaceContainer};
-use crate::errors::{sys_error, throw_sys_error};
-use crate::names::{NamespaceSource, NstypeName, TypeNames};
+use crate::errors::{no_bpf_error, sys_error, throw_no_bpf, throw_sys_error};
+use crate::names::{NamespaceSource, NstypeName, ScanChoice, TypeNames};
 use crate::text::js_text;
 
 /// What `discover()` looks for; see `DiscoverOptions` in the core crate.
@@ -23,6 +26,10 @@ pub struct DiscoverOptions {
     pub fds: Option<bool>,
     pub bind_mounts: Option<bool>,
     pub containers: Option<bool>,
+    /// Which scan reads the processes' namespaces. Default: 'auto'.
+    #[napi(ts_type = "'auto' | 'bpf' | 'procfs'")]
+    pub scan: Option<ScanChoice>,
+    pub owners: Option<bool>,
 }
 
 /// An open descriptor, in some process, that refers to a namespace.
@@ -67,6 +74,9 @@ pub struct Namespace {
 pub struct Model {
     pub namespaces: Vec<Namespace>,
     pub notes: Vec<String>,
+    /// The scan that found them.
+    #[napi(ts_type = "'bpf' | 'procfs'")]
+    pub scan: String,
 }
 
 fn core_options(options: Option<DiscoverOptions>) -> linuxns_rel::DiscoverOptions {
@@ -81,6 +91,10 @@ fn core_options(options: Option<DiscoverOptions>) -> linuxns_rel::DiscoverOption
     core.fds = options.fds.unwrap_or(core.fds);
     core.bind_mounts = options.bind_mounts.unwrap_or(core.bind_mounts);
     core.containers = options.containers.unwrap_or(core.containers);
+    if let Some(ScanChoice(scan)) = options.scan {
+        core.scan = scan;
+    }
+    core.owners = options.owners.unwrap_or(core.owners);
     core
 }
 
@@ -120,24 +134,45 @@ fn js_namespace(ns: linuxns_rel::discover::Namespace) -> Namespace {
     }
 }
 
-fn run_discovery(options: &linuxns_rel::DiscoverOptions) -> linuxns_rel::Result<Model> {
-    let found = linuxns_rel::discover(options)?;
+/// Why a discovery failed: a system call, or no BPF scan where one was asked for.
+enum Failure {
+    Sys(linuxns_rel::Error),
+    NoBpf(Unavailable),
+}
+
+impl Failure {
+    fn throw(self, env: &Env) -> Error {
+        match self {
+            Failure::Sys(e) => throw_sys_error(env, e),
+            Failure::NoBpf(why) => throw_no_bpf(env, &why),
+        }
+    }
+}
+
+fn run_discovery(options: &linuxns_rel::DiscoverOptions) -> std::result::Result<Model, Failure> {
+    // Asked first so that the error can name the reason.
+    if options.scan == Scan::Bpf {
+        linuxns_rel::bpf_scan::available().map_err(Failure::NoBpf)?;
+    }
+    let found = linuxns_rel::discover(options).map_err(Failure::Sys)?;
     Ok(Model {
+        scan: found.scan.name().to_owned(),
         namespaces: found.namespaces.into_iter().map(js_namespace).collect(),
         notes: found.notes,
     })
 }
 
-/// Every namespace of the requested types, found by scanning /proc.
+/// Every namespace of the requested types, found by a BPF scan where it can
+/// run, else by scanning /proc.
 #[napi(catch_unwind)]
 pub fn discover(env: Env, options: Option<DiscoverOptions>) -> Result<Model> {
-    run_discovery(&core_options(options)).map_err(|e| throw_sys_error(&env, e))
+    run_discovery(&core_options(options)).map_err(|e| e.throw(&env))
 }
 
 pub struct Discovery {
     options: linuxns_rel::DiscoverOptions,
     /// Kept from `compute` so that `reject` can build the Node-style error on the JS thread.
-    failure: Option<linuxns_rel::Error>,
+    failure: Option<Failure>,
 }
 
 #[napi]
@@ -151,9 +186,12 @@ impl Task for Discovery {
         {
             Ok(found) => Ok(found),
             Err(e) => {
-                let err = Error::new(Status::GenericFailure, e.to_string());
+                let message = match &e {
+                    Failure::Sys(e) => e.to_string(),
+                    Failure::NoBpf(why) => why.to_string(),
+                };
                 self.failure = Some(e);
-                Err(err)
+                Err(Error::new(Status::GenericFailure, message))
             }
         }
     }
@@ -164,7 +202,8 @@ impl Task for Discovery {
 
     fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
         match self.failure.take() {
-            Some(e) => Err(Error::from(sys_error(&env, e)?.to_unknown())),
+            Some(Failure::Sys(e)) => Err(Error::from(sys_error(&env, e)?.to_unknown())),
+            Some(Failure::NoBpf(why)) => Err(Error::from(no_bpf_error(&env, &why)?.to_unknown())),
             None => Err(err),
         }
     }

@@ -2,6 +2,7 @@
 //! errors, `ENOTSUP` where the kernel is too old, and Node-style argument
 //! errors (`TypeError` / `RangeError` with a `code`).
 
+use linuxns_rel::bpf_scan::Unavailable;
 use linuxns_rel::{Feature, Syscall};
 use napi::bindgen_prelude::*;
 use napi::ValueType;
@@ -36,6 +37,26 @@ pub(crate) fn sys_error<'env>(env: &'env Env, e: linuxns_rel::Error) -> Result<O
 /// Throws [`sys_error`]; the returned error tells napi-rs that an exception is pending.
 pub(crate) fn throw_sys_error(env: &Env, e: linuxns_rel::Error) -> Error {
     match sys_error(env, e).and_then(|obj| env.throw(obj)) {
+        Ok(()) => Error::from_status(Status::PendingException),
+        Err(err) => err,
+    }
+}
+
+/// The error of `discover({ scan: 'bpf' })` where the BPF scan cannot run:
+/// shaped as [`sys_error`] for the call `bpf`, its message naming why.
+pub(crate) fn no_bpf_error<'env>(env: &'env Env, why: &Unavailable) -> Result<Object<'env>> {
+    let code = format!("{:?}", why.errno());
+    let message = format!("{code}: the BPF scan cannot run: {why}");
+    let mut obj = env.create_error(Error::new(Status::GenericFailure, message))?;
+    obj.set_named_property("code", code)?;
+    obj.set_named_property("errno", -(why.errno() as i32))?;
+    obj.set_named_property("syscall", Syscall::Bpf.name())?;
+    Ok(obj)
+}
+
+/// Throws [`no_bpf_error`].
+pub(crate) fn throw_no_bpf(env: &Env, why: &Unavailable) -> Error {
+    match no_bpf_error(env, why).and_then(|obj| env.throw(obj)) {
         Ok(()) => Error::from_status(Status::PendingException),
         Err(err) => err,
     }

@@ -4,7 +4,7 @@
 //! here give TypeScript their exact unions, and a test holds the two equal.
 
 use linuxns_rel::containers::{Engine, NsState};
-use linuxns_rel::discover::Source;
+use linuxns_rel::discover::{Scan, Source};
 use linuxns_rel::NsType;
 use napi::bindgen_prelude::*;
 use napi::{JsValue, ValueType};
@@ -143,6 +143,30 @@ impl FromNapiValue for TypeNames {
     }
 }
 
+/// `DiscoverOptions.scan`: 'auto', 'bpf' or 'procfs'; anything else throws
+/// a `TypeError` with code `ERR_INVALID_ARG_VALUE`.
+pub struct ScanChoice(pub Scan);
+
+impl FromNapiValue for ScanChoice {
+    unsafe fn from_napi_value(env: sys::napi_env, napi_val: sys::napi_value) -> Result<Self> {
+        let env = Env::from_raw(env);
+        // SAFETY: `env` and `napi_val` are the ones napi-rs gave this conversion.
+        let value = unsafe { Unknown::from_raw_unchecked(env.raw(), napi_val) };
+        let scan = match value.get_type()? {
+            ValueType::String => String::from_unknown(value)?.parse().ok(),
+            _ => None,
+        };
+        scan.map(ScanChoice).ok_or_else(|| {
+            let names = Scan::ALL.map(|s| format!("'{}'", s.name())).join(", ");
+            let message = format!(
+                "options.scan must be one of {names}. Received {}",
+                describe(&env, value).unwrap_or_default()
+            );
+            invalid_arg_value(&env, &message)
+        })
+    }
+}
+
 /// How a namespace was found, as `discover()` says it.
 #[napi(
     string_enum = "kebab-case",
@@ -154,6 +178,7 @@ pub enum NamespaceSource {
     Process,
     Task,
     Fd,
+    Socket,
     BindMount,
     Hierarchy,
     Pending,
@@ -167,6 +192,7 @@ impl NamespaceSource {
             NamespaceSource::Process => Source::Process,
             NamespaceSource::Task => Source::Task,
             NamespaceSource::Fd => Source::Fd,
+            NamespaceSource::Socket => Source::Socket,
             NamespaceSource::BindMount => Source::BindMount,
             NamespaceSource::Hierarchy => Source::Hierarchy,
             NamespaceSource::Pending => Source::Pending,
@@ -181,6 +207,7 @@ impl From<Source> for NamespaceSource {
             Source::Process => NamespaceSource::Process,
             Source::Task => NamespaceSource::Task,
             Source::Fd => NamespaceSource::Fd,
+            Source::Socket => NamespaceSource::Socket,
             Source::BindMount => NamespaceSource::BindMount,
             Source::Hierarchy => NamespaceSource::Hierarchy,
             Source::Pending => NamespaceSource::Pending,

@@ -16,6 +16,8 @@ pub enum Syscall {
     PidfdSendSignal,
     NameToHandleAt,
     OpenByHandleAt,
+    Bpf,
+    Read,
 }
 
 impl Syscall {
@@ -29,6 +31,8 @@ impl Syscall {
             Syscall::PidfdSendSignal => "pidfd_send_signal",
             Syscall::NameToHandleAt => "name_to_handle_at",
             Syscall::OpenByHandleAt => "open_by_handle_at",
+            Syscall::Bpf => "bpf",
+            Syscall::Read => "read",
         }
     }
 }

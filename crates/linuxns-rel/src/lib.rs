@@ -31,6 +31,7 @@ mod procfs;
 mod relations;
 mod sys;
 
+pub mod bpf_scan;
 pub mod containers;
 pub mod discover;
 pub mod features;

@@ -2,7 +2,7 @@
 //! (`PIDFD_GET_<TYPE>_NAMESPACE`, Linux 6.11), with `/proc/PID/ns/<type>`
 //! as the fallback where the kernel lacks the request.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
 use nix::errno::Errno;
@@ -80,4 +80,13 @@ pub(crate) fn open_namespace_of(pid: i32, t: NsType, for_children: bool) -> Resu
         })?;
     }
     Ok(ns)
+}
+
+/// The network namespace of socket `fd` of a process that `pidfd` refers
+/// to, as lsns finds it: a duplicate of the socket (`pidfd_getfd`, Linux
+/// 5.6), then `SIOCGSKNS`. `None` where the socket or the process is gone,
+/// or the caller may not trace the process.
+pub(crate) fn socket_namespace(pidfd: BorrowedFd<'_>, fd: i32) -> Option<OwnedFd> {
+    let socket = sys::pidfd::pidfd_getfd(pidfd, fd).ok()?;
+    sys::pidfd::socket_netns(socket.as_fd()).ok()
 }

@@ -53,8 +53,9 @@ pub(super) fn finish(state: State) -> Discovery {
         .collect();
     namespaces.sort_by_key(|ns| (ns.ns_type.name(), ns.ino));
     let proc = state.proc.as_fd();
+    let parents = &state.parents;
     let representatives = par_map(&namespaces, Reader::new, |r, ns| {
-        representative(r, proc, &ns.pids)
+        representative(r, proc, parents, &ns.pids)
     });
     for (ns, representative) in namespaces.iter_mut().zip(representatives) {
         ns.representative = representative;
@@ -63,18 +64,30 @@ pub(super) fn finish(state: State) -> Discovery {
     add_children(&mut namespaces);
     Discovery {
         namespaces,
+        scan: super::Scan::Procfs,
         notes: state.notes,
     }
 }
 
 /// The lowest pid, then up its parents while they stay among `pids`
-/// (sorted), as linuxns_rel's lsuserns picks the process it shows.
-fn representative(r: &mut Reader, proc: BorrowedFd<'_>, pids: &[i32]) -> Option<Process> {
+/// (sorted), as linuxns_rel's lsuserns picks the process it shows. Parents
+/// and `comm` come from `parents` where the BPF scan gave it, else from
+/// /proc.
+fn representative(
+    r: &mut Reader,
+    proc: BorrowedFd<'_>,
+    parents: &HashMap<i32, (i32, Vec<u8>)>,
+    pids: &[i32],
+) -> Option<Process> {
+    let stat = |r: &mut Reader, pid| match parents.is_empty() {
+        true => r.stat(proc, pid),
+        false => parents.get(&pid).cloned(),
+    };
     let mut pid = *pids.first()?;
     // A lone member has no parent to climb to: spare its stat. The bound
     // guards against a ppid loop while processes come and go.
     for _ in 1..pids.len().min(1024) {
-        match r.stat(proc, pid) {
+        match stat(r, pid) {
             Some((ppid, _)) if ppid > 0 && ppid != pid && pids.binary_search(&ppid).is_ok() => {
                 pid = ppid
             }
@@ -83,10 +96,7 @@ fn representative(r: &mut Reader, proc: BorrowedFd<'_>, pids: &[i32]) -> Option<
     }
     let name = r
         .argv0(proc, pid)
-        .or_else(|| {
-            r.stat(proc, pid)
-                .map(|(_, comm)| [&b"["[..], &comm, b"]"].concat())
-        })
+        .or_else(|| stat(r, pid).map(|(_, comm)| [&b"["[..], &comm, b"]"].concat()))
         .unwrap_or_default();
     Some(Process {
         pid,

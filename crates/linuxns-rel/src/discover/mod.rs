@@ -15,10 +15,16 @@
 //! # Ok::<(), linuxns_rel::Error>(())
 //! ```
 //!
+//! Where the caller may load BPF programs, [`Scan::Auto`] (the default) reads
+//! the processes' namespaces and their relations inside the kernel instead
+//! ([`crate::bpf_scan`], step `bpf`); both scans give the same model, and
+//! [`Discovery::scan`] says which ran.
+//!
 //! Each step of the scan is a module of its own that adds to one shared
 //! state, the model in progress, in the order [`discover`] runs them: a new
 //! way to find namespaces is a new step.
 
+mod bpf;
 mod containers;
 mod finish;
 mod model;
@@ -29,6 +35,7 @@ mod relations;
 mod scan;
 mod state;
 
+pub use bpf::Scan;
 pub use model::{Discovery, FdHolder, Namespace, Process, Source, UnknownSource};
 
 use crate::containers::ContainerOptions;
@@ -49,6 +56,15 @@ pub struct DiscoverOptions {
     /// Look for nsfs bind mounts (as `ip netns add` makes) in every mount
     /// namespace seen. On by default.
     pub bind_mounts: bool,
+    /// Which scan reads the processes' namespaces: BPF where it can run, by
+    /// default.
+    pub scan: Scan,
+    /// Where user namespaces are wanted, also those that no process is in
+    /// but that own a namespace of another type that a process is in. Off
+    /// by default: the /proc scan then reads every type's link of every
+    /// process, and asks each of those namespaces for its owner (the BPF
+    /// scan has them anyway).
+    pub owners: bool,
     /// Tell each namespace's containers ([`Namespace::containers`]). On by
     /// default. It costs a readlink of each process's mount namespace (the
     /// scan reads it anyway for bind mounts), a read of `/proc/PID/cgroup`
@@ -69,6 +85,8 @@ impl Default for DiscoverOptions {
             tasks: false,
             fds: true,
             bind_mounts: true,
+            scan: Scan::Auto,
+            owners: false,
             containers: true,
             engines: ContainerOptions::default(),
         }
@@ -84,12 +102,28 @@ impl Default for DiscoverOptions {
 /// buffers, and the results are merged in one place.
 pub fn discover(options: &DiscoverOptions) -> Result<Discovery> {
     let mut state = state::State::new(options)?;
-    scan::processes(&mut state)?;
+    let snapshot = bpf::snapshot(options.scan)?;
+    match &snapshot {
+        Some(snap) => bpf::processes(&mut state, snap),
+        None => scan::processes(&mut state)?,
+    }
     let listed = mounts::list_mount_namespaces(&state);
     mounts::bind_mounts(&mut state, &listed);
-    pending::pending(&mut state);
+    match &snapshot {
+        Some(snap) => bpf::pending(&mut state, snap),
+        None => pending::pending(&mut state),
+    }
     mounts::mount_list(&mut state, listed);
-    relations::relations(&mut state);
+    match &snapshot {
+        Some(snap) => bpf::relations(&mut state, snap),
+        None => relations::relations(&mut state),
+    }
     containers::containers(&mut state);
-    Ok(finish::finish(state))
+    let mut found = finish::finish(state);
+    found.scan = if snapshot.is_some() {
+        Scan::Bpf
+    } else {
+        Scan::Procfs
+    };
+    Ok(found)
 }

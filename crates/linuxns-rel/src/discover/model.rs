@@ -17,6 +17,10 @@ pub enum Source {
     Task,
     /// An open file descriptor of some process.
     Fd,
+    /// A socket open in some process, which holds its network namespace,
+    /// where no process is in that (`SIOCGSKNS` on a duplicate of it from
+    /// /proc; read directly by BPF).
+    Socket,
     /// An nsfs bind mount.
     BindMount,
     /// Only as the parent or owner of another namespace.
@@ -33,10 +37,11 @@ pub enum Source {
 
 impl Source {
     /// Every source, in their order.
-    pub const ALL: [Source; 7] = [
+    pub const ALL: [Source; 8] = [
         Source::Process,
         Source::Task,
         Source::Fd,
+        Source::Socket,
         Source::BindMount,
         Source::Hierarchy,
         Source::Pending,
@@ -49,6 +54,7 @@ impl Source {
             Source::Process => "process",
             Source::Task => "task",
             Source::Fd => "fd",
+            Source::Socket => "socket",
             Source::BindMount => "bind-mount",
             Source::Hierarchy => "hierarchy",
             Source::Pending => "pending",
@@ -150,7 +156,9 @@ pub struct Namespace {
     pub representative: Option<Process>,
     /// How it was found, sorted.
     pub via: Vec<Source>,
-    /// The open descriptors that refer to it, sorted.
+    /// The open descriptors that refer to it, sorted; for a network
+    /// namespace that no process is in, also the sockets in it
+    /// (`Source::Socket`).
     pub fd_holders: Vec<FdHolder>,
     /// The nsfs bind mounts of it, sorted. Mounts in another mount namespace
     /// are given as `/proc/PID/root/<mount point>`.
@@ -172,6 +180,9 @@ pub struct Namespace {
 pub struct Discovery {
     /// Sorted by type name, then inode.
     pub namespaces: Vec<Namespace>,
+    /// The scan that ran: [`Scan::Bpf`](super::Scan::Bpf) or
+    /// [`Scan::Procfs`](super::Scan::Procfs).
+    pub scan: super::Scan,
     /// What could not be told of the containers, one line per engine
     /// (`docker: /var/lib/docker/containers: Permission denied`): the
     /// containers concerned have an id and no name.
@@ -199,6 +210,6 @@ mod tests {
         let bad = "BindMount".parse::<Source>().map_err(|e| e.to_string());
         assert_eq!(bad, Err("unknown namespace source 'BindMount'".into()));
         let bits = Source::ALL.map(Source::bit);
-        assert_eq!(bits.iter().fold(0, |all, b| all | b).count_ones(), 7);
+        assert_eq!(bits.iter().fold(0, |all, b| all | b).count_ones(), 8);
     }
 }

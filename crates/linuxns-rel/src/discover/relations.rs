@@ -14,6 +14,7 @@ use super::pool::par_map;
 use super::state::{Entry, State};
 use crate::error::Result;
 use crate::nstype::NsType;
+use crate::pidfd::{pidfd_open, socket_namespace};
 use crate::procfs::Reader;
 use crate::relations::{get_owner_uid, get_parentns, get_userns, open_ns};
 use crate::sys::nsfs;
@@ -37,11 +38,17 @@ type Open = (u64, NsType, u64, OwnedFd);
 /// shared out among threads; the walk's claims make sure each is opened
 /// and asked about by one thread only.
 pub(super) fn relations(state: &mut State) {
+    let inos: Vec<u64> = state.found.keys().copied().collect();
+    relations_from(state, inos, HashSet::new());
+}
+
+/// [`relations`] from the namespaces `inos` only, where those in `known`
+/// have theirs already: they are neither opened nor asked about.
+pub(super) fn relations_from(state: &mut State, inos: Vec<u64>, known: HashSet<u64>) {
     let walk = Walk {
         state,
-        claimed: Mutex::new(HashSet::with_capacity(state.found.len())),
+        claimed: Mutex::new(known),
     };
-    let inos: Vec<u64> = state.found.keys().copied().collect();
     let mut related = par_map(&inos, Reader::new, |r, &ino| walk.relations_of(r, ino));
     // Few, and usually none: one thread will do.
     for path in state.owned_only.values() {
@@ -182,6 +189,13 @@ impl Walk<'_> {
                     .bind_mounts
                     .iter()
                     .find_map(|path| check(open_ns(path).ok()?))
+            })
+            .or_else(|| {
+                let sockets = entry.via & Source::Socket.bit() != 0;
+                entry.fd_holders.iter().filter(|_| sockets).find_map(|h| {
+                    let pidfd = pidfd_open(h.pid).ok()?;
+                    check(socket_namespace(pidfd.as_fd(), h.fd)?)
+                })
             })
     }
 

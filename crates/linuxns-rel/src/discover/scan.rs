@@ -8,13 +8,14 @@ use std::path::PathBuf;
 
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag};
-use nix::sys::stat::fstatat;
+use nix::sys::stat::{fstat, fstatat};
 
 use super::model::{FdHolder, Source};
 use super::pool::par_map;
 use super::state::{proc_error, record, State};
 use crate::error::{Error, Syscall};
 use crate::nstype::NsType;
+use crate::pidfd::{pidfd_open, socket_namespace};
 use crate::procfs::{parse_ns_link, Reader};
 use crate::relations::get_nstype;
 
@@ -29,6 +30,11 @@ struct Seen {
     tasks: Vec<(i32, NsType, u64)>,
     /// Descriptors that refer to a namespace of a wanted type.
     fds: Vec<(FdHolder, NsType, u64)>,
+    /// Sockets, with the inode of their network namespace.
+    sockets: Vec<(FdHolder, u64)>,
+    /// Its namespaces of the types not wanted, for their owners
+    /// (`DiscoverOptions::owners`).
+    others: Vec<(NsType, u64)>,
     /// Its `pid_for_children` / `time_for_children` where that differs from
     /// its own; no inode where the link reads empty (a PID namespace with
     /// no process yet).
@@ -52,10 +58,27 @@ pub(super) fn processes(state: &mut State) -> crate::Result<()> {
         });
     }
     let seen = par_map(&pids, Reader::new, |r, &pid| process(state, r, pid));
-    for process in seen.into_iter().flatten() {
+    let mut sockets = Vec::new();
+    for mut process in seen.into_iter().flatten() {
+        sockets.append(&mut process.sockets);
         add(state, process);
     }
+    socket_holders(state, sockets);
     Ok(())
+}
+
+/// The network namespaces that sockets keep and no process is in, once
+/// every process is added: a socket is how such a namespace is found, and
+/// the sockets in the namespaces of processes would only crowd their holders.
+pub(super) fn socket_holders(state: &mut State, sockets: Vec<(FdHolder, u64)>) {
+    for (holder, ino) in sockets {
+        if state.found.get(&ino).is_some_and(|e| e.has_process()) {
+            continue;
+        }
+        if let Some(entry) = record(&mut state.found, ino, NsType::Net, Source::Socket) {
+            entry.fd_holders.push(holder);
+        }
+    }
 }
 
 /// Reads one process's links (in a scan thread).
@@ -70,6 +93,8 @@ fn process(state: &State, r: &mut Reader, pid: i32) -> Option<Seen> {
         mnt: None,
         tasks: Vec::new(),
         fds: Vec::new(),
+        sockets: Vec::new(),
+        others: Vec::new(),
         pending: Vec::new(),
     };
     for (&t, slot) in state.types.iter().zip(&mut seen.links) {
@@ -87,6 +112,13 @@ fn process(state: &State, r: &mut Reader, pid: i32) -> Option<Seen> {
             Some(i) => seen.links.get(i).copied().flatten(),
             None => r.ns_link(dir.as_fd(), format_args!("ns/mnt"), NsType::Mnt),
         };
+    }
+    if state.options.owners && state.wants(NsType::User) {
+        for t in NsType::ALL.into_iter().filter(|&t| !state.wants(t)) {
+            if let Some(ino) = r.ns_link(dir.as_fd(), format_args!("ns/{t}"), t) {
+                seen.others.push((t, ino));
+            }
+        }
     }
     if state.options.tasks {
         tasks(state, r, dir.as_fd(), &mut seen);
@@ -126,10 +158,23 @@ fn fds(state: &State, r: &mut Reader, dir: BorrowedFd<'_>, seen: &mut Seen) {
         return;
     };
     let fds = std::mem::take(&mut r.numbers);
+    // Opened at the first socket, where network namespaces are wanted.
+    let mut pidfd = None;
     for &fd in &fds {
         let Ok(link) = r.link(fd_dir.as_fd(), format_args!("{fd}")) else {
             continue;
         };
+        if link.starts_with(b"socket:[") {
+            if state.wants(NsType::Net) {
+                let pidfd = pidfd.get_or_insert_with(|| pidfd_open(seen.pid).ok());
+                let ns = pidfd.as_ref().and_then(|p| socket_namespace(p.as_fd(), fd));
+                if let Some(st) = ns.and_then(|ns| fstat(&ns).ok()) {
+                    let holder = FdHolder { pid: seen.pid, fd };
+                    seen.sockets.push((holder, st.st_ino));
+                }
+            }
+            continue;
+        }
         // An fd opened through a bind-mount path reads as that path, so a
         // path may be a namespace; sockets, pipes, devices and the like never are.
         let ns = match parse_ns_link(link) {
@@ -191,6 +236,10 @@ fn add(state: &mut State, seen: Seen) {
         if let Some(entry) = record(&mut state.found, ino, t, Source::Task) {
             entry.pids.push(tid);
         }
+    }
+    for (t, ino) in seen.others {
+        let path = || PathBuf::from(format!("/proc/{pid}/ns/{t}"));
+        state.owned_only.entry(ino).or_insert_with(path);
     }
     for (holder, t, ino) in seen.fds {
         if !state.wants(t) {

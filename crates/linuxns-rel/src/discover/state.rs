@@ -98,6 +98,9 @@ pub(super) struct State {
     /// Descriptors of the namespaces found through a pidfd or the mount
     /// namespace list, which may have no path to open them by.
     pub held: HashMap<u64, OwnedFd>,
+    /// Each task's parent process and `comm`, where the BPF scan gave them:
+    /// the representatives need no `stat` in /proc then.
+    pub parents: HashMap<i32, (i32, Vec<u8>)>,
     /// Each process's mount namespace, where containers are wanted.
     pub process_mnt: Vec<(i32, u64)>,
     /// What could not be told of the containers.
@@ -123,6 +126,7 @@ impl State {
             owned_only: HashMap::new(),
             pending: Vec::new(),
             held: HashMap::new(),
+            parents: HashMap::new(),
             process_mnt: Vec::new(),
             notes: Vec::new(),
         })

@@ -2,6 +2,7 @@
 //! safe function: the only place with `unsafe`. Errors are bare errnos; the
 //! callers say which call failed and on what.
 
+pub(crate) mod bpf;
 pub(crate) mod dir;
 pub(crate) mod fd;
 pub(crate) mod handle;

@@ -83,6 +83,27 @@ pub(crate) fn pidfd_open(pid: i32) -> nix::Result<OwnedFd> {
     unsafe { owned_from(libc::syscall(libc::SYS_pidfd_open, pid, 0)) }
 }
 
+/// `pidfd_getfd(pidfd, fd, 0)`: a close-on-exec duplicate of descriptor
+/// `fd` of the process (Linux 5.6; the caller must be allowed to trace it).
+pub(crate) fn pidfd_getfd(pidfd: BorrowedFd<'_>, fd: i32) -> nix::Result<OwnedFd> {
+    // SAFETY: pidfd_getfd takes three integers and returns a new descriptor or -1.
+    unsafe {
+        owned_from(libc::syscall(
+            libc::SYS_pidfd_getfd,
+            pidfd.as_raw_fd(),
+            fd,
+            0,
+        ))
+    }
+}
+
+/// `SIOCGSKNS`: a new descriptor of the network namespace of a socket.
+pub(crate) fn socket_netns(socket: BorrowedFd<'_>) -> nix::Result<OwnedFd> {
+    const SIOCGSKNS: libc::c_ulong = 0x894C;
+    // SAFETY: the request passes no data and returns a new descriptor or -1.
+    unsafe { owned_from(libc::ioctl(socket.as_raw_fd(), SIOCGSKNS as _).into()) }
+}
+
 /// `pidfd_send_signal(pidfd, signal, NULL, 0)`; signal 0 only checks that
 /// the process is still there.
 pub(crate) fn pidfd_send_signal(pidfd: BorrowedFd<'_>, signal: i32) -> nix::Result<()> {

@@ -2,6 +2,7 @@
 //! when the test ends, and ground truth read from /proc.
 #![allow(dead_code)] // each test file uses its own part of this
 
+pub mod no_bpf;
 pub mod older_kernel;
 
 use std::fs;

@@ -1,0 +1,183 @@
+// One model, two scans: discover({ scan: 'bpf' }) and discover({ scan:
+// 'procfs' }) compared field by field on the namespace zoo, the choice of
+// scan and its errors, and the fallback to /proc where bpf(2) is denied by
+// a seccomp filter (`no_bpf`, an example of the core crate) or the caller
+// is not root.
+import test from 'ava'
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+
+import { type DiscoveredNamespace, type NamespaceModel, type NstypeName, discover, discoverAsync } from '../index.js'
+import { OTHER_UID, asUid, isRoot, nsInode, runPiped, startSleeper, stop, stopAll } from './helpers/procs.js'
+import { type Zoo, buildZoo } from './helpers/zoo.js'
+
+const TYPES: NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const rootTest = isRoot ? test : test.skip
+
+let zoo: Zoo
+
+test.before(async () => {
+  zoo = await buildZoo()
+})
+
+test.after.always(async () => {
+  await zoo?.remove()
+  await stopAll()
+})
+
+/** Builds the `no_bpf` example (cargo reuses an earlier build) and gives its path. */
+function noBpf(): string {
+  const messages = execFileSync('cargo', ['build', '--quiet', '--example', 'no_bpf', '--message-format=json'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+  for (const line of messages.split('\n')) {
+    const m = (line.startsWith('{') ? JSON.parse(line) : {}) as { reason?: string; target?: { name?: string }; executable?: string | null }
+    if (m.reason === 'compiler-artifact' && m.target?.name === 'no_bpf' && m.executable) return m.executable
+  }
+  throw new Error('cargo built no no_bpf example')
+}
+
+/**
+ * The zoo's namespaces and every parent and owner they lead to, by inode,
+ * from a model: the system's other processes come and go between two scans,
+ * the zoo's stay.
+ */
+function zooPart(model: NamespaceModel): Map<number, DiscoveredNamespace> {
+  const byIno = new Map(model.namespaces.map((ns) => [ns.ino, ns]))
+  const part = new Map<number, DiscoveredNamespace>()
+  const add = (ino: number | null): void => {
+    const ns = ino === null ? undefined : byIno.get(ino)
+    if (!ns || part.has(ns.ino)) return
+    part.set(ns.ino, ns)
+    add(ns.parent)
+    add(ns.owner)
+  }
+  for (const z of zoo.namespaces) add(z.ino)
+  return part
+}
+
+/** Only the fields that the processes outside the zoo do not change. */
+function stable(ns: DiscoveredNamespace, others: boolean): Partial<DiscoveredNamespace> {
+  if (!others) return ns
+  // Namespaces shared with the rest of the system (ours, the initial ones)
+  // gain and lose processes, holders and children between two scans: their
+  // relations must agree.
+  const { type, ino, dev, id, parent, owner, ownerUid, ownerName } = ns
+  return { type, ino, dev, id, parent, owner, ownerUid, ownerName }
+}
+
+rootTest('discover() gives the same zoo namespaces, field by field, through BPF and through /proc', async (t) => {
+  const zooInos = new Set(zoo.namespaces.map((z) => z.ino))
+  for (const options of [{ types: TYPES }, { types: TYPES, tasks: true }, { types: ['user', 'pid'] as NstypeName[] }]) {
+    const procfs = discover({ ...options, scan: 'procfs' })
+    const bpf = discover({ ...options, scan: 'bpf' })
+    const bpfAsync = await discoverAsync({ ...options, scan: 'bpf' })
+    t.is(procfs.scan, 'procfs')
+    t.is(bpf.scan, 'bpf')
+    t.is(bpfAsync.scan, 'bpf')
+    const expected = zooPart(procfs)
+    const zooTypes = zoo.namespaces.filter((z) => options.types.includes(z.type))
+    t.true(zooTypes.length > 0 && expected.size >= zooTypes.length, 'the zoo and what it leads to')
+    for (const model of [bpf, bpfAsync]) {
+      const got = zooPart(model)
+      t.deepEqual([...got.keys()].sort(), [...expected.keys()].sort(), `the same namespaces, ${JSON.stringify(options)}`)
+      for (const [ino, ns] of expected) {
+        const others = !zooInos.has(ino)
+        t.deepEqual(stable(got.get(ino)!, others), stable(ns, others), `${ns.type}:[${ino}] ${JSON.stringify(options)}`)
+      }
+    }
+  }
+})
+
+rootTest('as root, discover() runs the BPF scan unless told otherwise, and says so', (t) => {
+  t.is(discover().scan, 'bpf')
+  t.is(discover({ scan: 'auto' }).scan, 'bpf')
+  t.is(discover({ scan: 'procfs' }).scan, 'procfs')
+})
+
+test('options.scan must be auto, bpf or procfs', (t) => {
+  for (const scan of ['BPF', 'proc', '', 1, null, ['bpf']]) {
+    t.throws(() => discover({ scan: scan as never }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.scan must be one of 'auto', 'bpf', 'procfs'/ })
+  }
+})
+
+/** What the child reports of discover() with each choice of scan. */
+const SCRIPT = `
+import { discover } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)}
+const run = (scan) => {
+  try { return { scan: discover({ scan }).scan } } catch (e) { return { code: e.code, errno: e.errno, syscall: e.syscall, message: e.message } }
+}
+console.log(JSON.stringify({ auto: run('auto'), bpf: run('bpf'), procfs: run('procfs') }))
+`
+
+interface Report {
+  auto: { scan?: string }
+  bpf: { scan?: string; code?: string; errno?: number; syscall?: string; message?: string }
+  procfs: { scan?: string }
+}
+
+rootTest('where a seccomp filter denies bpf(2), auto falls back to /proc and bpf is an error naming why', async (t) => {
+  const launcher = noBpf()
+  const run = await runPiped([launcher, process.execPath, '--input-type=module', '-e', SCRIPT], { LINUXNS_REL_DEBUG: '1' })
+  t.is(run.status, 0, run.stderr)
+  const report = JSON.parse(run.stdout) as Report
+  t.deepEqual(report.auto, { scan: 'procfs' })
+  t.deepEqual(report.procfs, { scan: 'procfs' })
+  t.like(report.bpf, { code: 'EPERM', errno: -1, syscall: 'bpf' })
+  t.regex(report.bpf.message ?? '', /^EPERM: the BPF scan cannot run: bpf\(2\) denied .*seccomp/)
+  t.regex(run.stderr, /linuxns-rel: scanning \/proc: no BPF scan: bpf\(2\) denied/)
+
+  const quiet = await runPiped([launcher, process.execPath, '--input-type=module', '-e', SCRIPT], { LINUXNS_REL_DEBUG: undefined })
+  t.is(quiet.stderr, '', 'auto falls back silently')
+
+  const tool = await runPiped([launcher, process.execPath, `${ROOT}bin/lsuserns`, '--scan=bpf'])
+  t.is(tool.status, 1)
+  t.regex(tool.stderr, /^lsuserns: EPERM: the BPF scan cannot run: bpf\(2\) denied/)
+  const json = await runPiped([launcher, process.execPath, `${ROOT}bin/lsuserns`, '--json'])
+  t.is(json.status, 0, json.stderr)
+  t.is((JSON.parse(json.stdout) as { scan: string }).scan, 'procfs')
+})
+
+rootTest('for a user who is not root, auto falls back to /proc and bpf is an error naming why', async (t) => {
+  const run = await runPiped(asUid(OTHER_UID, ['--inh-caps=-all', process.execPath, '--input-type=module', '-e', SCRIPT]))
+  t.is(run.status, 0, run.stderr)
+  const report = JSON.parse(run.stdout) as Report
+  t.deepEqual(report.auto, { scan: 'procfs' })
+  t.like(report.bpf, { code: 'EPERM', syscall: 'bpf', message: 'EPERM: the BPF scan cannot run: not root, and without CAP_BPF and CAP_PERFMON' })
+})
+
+rootTest('the tools take --scan and say in --json which scan ran', async (t) => {
+  for (const tool of ['lsuserns', 'lspidns', 'lsallns']) {
+    for (const scan of ['bpf', 'procfs']) {
+      const run = await runPiped([process.execPath, `${ROOT}bin/${tool}`, '--json', `--scan=${scan}`])
+      t.is(run.status, 0, run.stderr)
+      const out = JSON.parse(run.stdout) as { scan: string; namespaces: unknown[] }
+      t.deepEqual(Object.keys(out), ['scan', 'namespaces'])
+      t.is(out.scan, scan)
+    }
+  }
+  const bad = await runPiped([process.execPath, `${ROOT}bin/lsallns`, '--scan=ebpf'])
+  t.is(bad.status, 2)
+  t.regex(bad.stderr, /option '--scan' must be auto, bpf or procfs, not 'ebpf'/)
+})
+
+rootTest('a user namespace no process is in that owns a network namespace a process is in: found by discover({ owners }) through either scan, and by plain lsuserns', async (t) => {
+  const [maker] = await startSleeper(['unshare', '-Ur', '--net', 'sleep', 'infinity'])
+  const user = nsInode(maker!, 'user')
+  await startSleeper(['nsenter', `--net=/proc/${maker}/ns/net`, 'sleep', 'infinity'])
+  stop(maker!)
+  for (let waited = 0; existsSync(`/proc/${maker}`) && waited < 10_000; waited += 10) await sleep(10)
+  for (const scan of ['bpf', 'procfs'] as const) {
+    const found = (owners: boolean) => discover({ types: ['user'], scan, owners }).namespaces.find((n) => n.ino === user)
+    t.like(found(true), { type: 'user', via: ['hierarchy'], processes: 0 }, scan)
+    t.is(found(false), undefined, scan)
+  }
+  const run = await runPiped([process.execPath, `${ROOT}bin/lsuserns`, '--json'])
+  t.is(run.status, 0, run.stderr)
+  const ns = (JSON.parse(run.stdout) as { namespaces: DiscoveredNamespace[] }).namespaces.find((n) => n.ino === user)
+  t.like(ns, { type: 'user', via: ['hierarchy'], processes: 0 })
+})

@@ -1,0 +1,301 @@
+//! Every task's namespaces and every namespace-holding file, read inside the
+//! kernel in one pass of two BPF iterators (`bpf/ns_scan.bpf.c`), where the
+//! /proc scan reads a link per process and type.
+//!
+//! The programs come as the light skeleton bpftool generates from them
+//! (`bpf/regenerate.sh`): a loader program and its data, which the kernel
+//! runs to load them, relocating them against its own BTF. Each [`scan`]
+//! loads them, runs each iterator once and closes every descriptor, so
+//! nothing stays loaded or pinned.
+//!
+//! ```no_run
+//! match linuxns_rel::bpf_scan::scan() {
+//!     Ok(snapshot) => println!("{} tasks", snapshot.tasks.len()),
+//!     Err(why) => println!("no BPF scan: {why}"),
+//! }
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+
+use nix::errno::Errno;
+use nix::sys::stat::stat;
+
+use crate::error::{Error, Syscall};
+use crate::nstype::NsType;
+use crate::sys::bpf;
+
+mod records;
+
+mod layout {
+    include!("../../bpf/ns_scan_layout.rs");
+}
+
+/// The loader program's instructions and the data it loads the scan's from.
+static LOADER: &[u8] = include_bytes!("../../bpf/ns_scan.loader.bin");
+static DATA: &[u8] = include_bytes!("../../bpf/ns_scan.data.bin");
+
+/// The inodes of the initial user and PID namespaces, fixed by the kernel.
+const INIT_USER_INO: u64 = 0xEFFF_FFFD;
+const INIT_PID_INO: u64 = 0xEFFF_FFFC;
+
+/// One task (a process or a thread) as the kernel holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// Its process's id (the thread group's).
+    pub tgid: i32,
+    /// Its own id; equal to `tgid` for a process's main thread.
+    pub pid: i32,
+    /// Its parent process; 0 for those the kernel started.
+    pub ppid: i32,
+    /// Its real uid.
+    pub uid: u32,
+    /// Its `comm`, up to 15 bytes.
+    pub comm: Vec<u8>,
+    /// Its namespace of each type, in the order of [`NsType::ALL`]; `None`
+    /// where it has none (an exiting task keeps only its user and PID ones).
+    pub namespaces: [Option<u64>; NsType::ALL.len()],
+    /// The PID namespace its next children will be in.
+    pub pid_for_children: Option<u64>,
+    /// The time namespace its next children will be in.
+    pub time_for_children: Option<u64>,
+}
+
+impl Task {
+    /// Its namespace of type `t`.
+    pub fn ns(&self, t: NsType) -> Option<u64> {
+        let i = NsType::ALL.iter().position(|&x| x == t)?;
+        self.namespaces.get(i).copied().flatten()
+    }
+}
+
+/// A namespace met in the scan, with what the kernel holds of its relations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NsInfo {
+    /// Its type.
+    pub ns_type: NsType,
+    /// Its parent (user and PID namespaces); `None` for the initial ones.
+    pub parent: Option<u64>,
+    /// The user namespace that owns it (a user namespace's parent).
+    pub owner: Option<u64>,
+    /// The uid that owns a user namespace, as the initial one sees it.
+    pub owner_uid: Option<u32>,
+    /// Its id, as `NS_GET_ID` gives it (Linux 6.18); `None` before.
+    pub id: Option<u64>,
+}
+
+/// An open file that holds a namespace: a file on nsfs, or a socket, which
+/// holds its network namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NsFile {
+    /// The process that has it open.
+    pub pid: i32,
+    /// Its descriptor number there.
+    pub fd: i32,
+    /// The namespace's type.
+    pub ns_type: NsType,
+    /// The namespace's inode.
+    pub ino: u64,
+    /// Whether it is a socket rather than a file on nsfs.
+    pub socket: bool,
+}
+
+/// What one scan saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Every task, threads included, in the kernel's order.
+    pub tasks: Vec<Task>,
+    /// Every namespace a task, a file or a relation led to, by inode, with
+    /// all ancestors and owners.
+    pub namespaces: HashMap<u64, NsInfo>,
+    /// The nsfs files and sockets open in any process.
+    pub files: Vec<NsFile>,
+}
+
+/// Why the BPF scan cannot run here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The kernel has no BTF at `/sys/kernel/btf/vmlinux`.
+    NoBtf,
+    /// The caller is not root and lacks CAP_BPF or CAP_PERFMON.
+    NotPermitted,
+    /// The caller is outside the initial user or PID namespace, whose ids
+    /// the scan gives.
+    NotInitialNamespaces,
+    /// The kernel's lockdown forbids reading kernel memory.
+    Lockdown,
+    /// `bpf(2)` was refused although the caller may use it: a seccomp
+    /// filter or a security module.
+    Denied(Errno),
+    /// A call failed otherwise.
+    Failed(Error),
+}
+
+impl Unavailable {
+    /// The errno that stands for the reason.
+    pub fn errno(&self) -> Errno {
+        match self {
+            Unavailable::NoBtf => Errno::ENOENT,
+            Unavailable::NotPermitted
+            | Unavailable::NotInitialNamespaces
+            | Unavailable::Lockdown => Errno::EPERM,
+            Unavailable::Denied(errno) => *errno,
+            Unavailable::Failed(e) => e.errno,
+        }
+    }
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unavailable::NoBtf => f.write_str("the kernel has no BTF (/sys/kernel/btf/vmlinux)"),
+            Unavailable::NotPermitted => {
+                f.write_str("not root, and without CAP_BPF and CAP_PERFMON")
+            }
+            Unavailable::NotInitialNamespaces => {
+                f.write_str("not in the initial user and PID namespaces")
+            }
+            Unavailable::Lockdown => {
+                f.write_str("the kernel's lockdown forbids BPF to read kernel memory")
+            }
+            Unavailable::Denied(errno) => write!(
+                f,
+                "bpf(2) denied ({}), by a seccomp filter or a security module",
+                errno.desc()
+            ),
+            Unavailable::Failed(e) => write!(f, "the BPF scan failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Unavailable {}
+
+impl From<Unavailable> for Error {
+    fn from(why: Unavailable) -> Error {
+        match why {
+            Unavailable::Failed(e) => e,
+            why => Error {
+                errno: why.errno(),
+                syscall: Syscall::Bpf,
+                path: None,
+            },
+        }
+    }
+}
+
+/// A `bpf(2)` failure: refused, or failed.
+fn bpf_error(errno: Errno) -> Unavailable {
+    match errno {
+        Errno::EPERM | Errno::ENOSYS => Unavailable::Denied(errno),
+        errno => Unavailable::Failed(Error {
+            errno,
+            syscall: Syscall::Bpf,
+            path: None,
+        }),
+    }
+}
+
+/// Whether the caller's effective capabilities let it load and run the
+/// scan's programs: CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON.
+fn capable() -> bool {
+    const SYS_ADMIN: u64 = 1 << 21;
+    const PERFMON: u64 = 1 << 38;
+    const BPF: u64 = 1 << 39;
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    let caps = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .unwrap_or(0);
+    caps & SYS_ADMIN != 0 || caps & (BPF | PERFMON) == BPF | PERFMON
+}
+
+/// Whether the BPF scan can run, and if not, why. Cheap: it reads a few
+/// files and makes one small map, so that it finds a seccomp filter.
+pub fn available() -> Result<(), Unavailable> {
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Err(Unavailable::NoBtf);
+    }
+    if !capable() {
+        return Err(Unavailable::NotPermitted);
+    }
+    let ino = |t: &str| stat(format!("/proc/self/ns/{t}").as_str()).map(|st| st.st_ino);
+    if ino("user") != Ok(INIT_USER_INO) || ino("pid") != Ok(INIT_PID_INO) {
+        return Err(Unavailable::NotInitialNamespaces);
+    }
+    let lockdown = std::fs::read_to_string("/sys/kernel/security/lockdown").unwrap_or_default();
+    if lockdown.contains("[confidentiality]") {
+        return Err(Unavailable::Lockdown);
+    }
+    bpf::array_map(4).map(drop).map_err(bpf_error)
+}
+
+/// The scan's programs, loaded; each runs once, in [`Loaded::scan`].
+pub struct Loaded {
+    tasks: OwnedFd,
+    files: OwnedFd,
+    /// The namespaces written so far; the programs hold it too.
+    _seen: OwnedFd,
+}
+
+impl Loaded {
+    /// Checks [`available`], then has the kernel load the programs.
+    pub fn load() -> Result<Loaded, Unavailable> {
+        available()?;
+        let data_size = u32::try_from(DATA.len()).map_err(|_| bpf_error(Errno::E2BIG))?;
+        let map = bpf::array_map(data_size).map_err(bpf_error)?;
+        bpf::set_first(map.as_fd(), DATA).map_err(bpf_error)?;
+        let loader = bpf::load_loader(LOADER, map.as_fd()).map_err(bpf_error)?;
+        let mut ctx = vec![0u8; layout::CTX_SIZE];
+        ctx[..4].copy_from_slice(&(layout::CTX_SIZE as u32).to_ne_bytes());
+        let ret = bpf::run_loader(loader.as_fd(), &mut ctx).map_err(bpf_error)?;
+        if ret < 0 {
+            return Err(bpf_error(Errno::from_raw(-ret)));
+        }
+        let take = |offset| bpf::take_fd(&ctx, offset).map_err(bpf_error);
+        Ok(Loaded {
+            _seen: take(layout::SEEN_MAP_FD)?,
+            tasks: take(layout::TASKS_PROG_FD)?,
+            files: take(layout::FILES_PROG_FD)?,
+        })
+    }
+
+    /// Runs the task iterator, then the file iterator, and unloads them.
+    pub fn scan(self) -> Result<Snapshot, Unavailable> {
+        let mut records = Vec::with_capacity(1 << 18);
+        for prog in [&self.tasks, &self.files] {
+            run(prog, &mut records)?;
+        }
+        Ok(records::parse(&records))
+    }
+}
+
+/// Loads the scan's programs, runs them once, and unloads them.
+pub fn scan() -> Result<Snapshot, Unavailable> {
+    Loaded::load()?.scan()
+}
+
+/// Adds to `out` all that one run of an iterator program writes.
+fn run(prog: &OwnedFd, out: &mut Vec<u8>) -> Result<(), Unavailable> {
+    let link = bpf::iter_link(prog.as_fd()).map_err(bpf_error)?;
+    let iter = bpf::iter(link.as_fd()).map_err(bpf_error)?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match nix::unistd::read(&iter, &mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => out.extend_from_slice(buf.get(..n).unwrap_or_default()),
+            Err(Errno::EINTR) => continue,
+            Err(errno) => {
+                return Err(Unavailable::Failed(Error {
+                    errno,
+                    syscall: Syscall::Read,
+                    path: None,
+                }))
+            }
+        }
+    }
+}

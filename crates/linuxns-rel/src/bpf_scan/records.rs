@@ -1,0 +1,110 @@
+//! The records the scan's programs write (`struct task_rec`, `ns_rec` and
+//! `file_rec` in `bpf/ns_scan.bpf.c`), read into a [`Snapshot`].
+
+use super::{NsFile, NsInfo, Snapshot, Task};
+use crate::nstype::NsType;
+
+const REC_TASK: u32 = 1;
+const REC_NS: u32 = 2;
+const REC_FILE: u32 = 3;
+const TASK_SIZE: usize = 80;
+const NS_SIZE: usize = 32;
+const FILE_SIZE: usize = 24;
+
+/// The programs' order of a task's namespaces (`enum` in ns_scan.bpf.c):
+/// user, pid, uts, ipc, mnt, pid_for_children, net, time,
+/// time_for_children, cgroup.
+const TASK_ORDER: [Option<NsType>; 10] = [
+    Some(NsType::User),
+    Some(NsType::Pid),
+    Some(NsType::Uts),
+    Some(NsType::Ipc),
+    Some(NsType::Mnt),
+    None,
+    Some(NsType::Net),
+    Some(NsType::Time),
+    None,
+    Some(NsType::Cgroup),
+];
+
+/// The `u32` at word `i` of a record.
+fn word(rec: &[u8], i: usize) -> u32 {
+    rec.get(i * 4..i * 4 + 4)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u32::from_ne_bytes)
+}
+
+fn ino(word: u32) -> Option<u64> {
+    (word != 0).then_some(u64::from(word))
+}
+
+/// The records the programs wrote, one after another; a record of unknown
+/// kind or cut short ends the parse.
+pub(super) fn parse(mut bytes: &[u8]) -> Snapshot {
+    let mut snap = Snapshot::default();
+    while let Some(kind) = bytes.get(..4).map(|_| word(bytes, 0)) {
+        let size = match kind {
+            REC_TASK => TASK_SIZE,
+            REC_NS => NS_SIZE,
+            REC_FILE => FILE_SIZE,
+            _ => break,
+        };
+        let Some(rec) = bytes.get(..size) else { break };
+        bytes = &bytes[size..];
+        match kind {
+            REC_TASK => snap.tasks.push(task(rec)),
+            REC_NS => {
+                let Some(ns_type) = NsType::from_flag(word(rec, 2) as i32) else {
+                    continue;
+                };
+                let info = NsInfo {
+                    ns_type,
+                    parent: ino(word(rec, 3)),
+                    owner: ino(word(rec, 4)),
+                    owner_uid: (ns_type == NsType::User).then(|| word(rec, 5)),
+                    id: rec
+                        .get(24..32)
+                        .and_then(|b| b.try_into().ok())
+                        .map(u64::from_ne_bytes)
+                        .filter(|&id| id != 0),
+                };
+                snap.namespaces.insert(u64::from(word(rec, 1)), info);
+            }
+            _ => {
+                if let Some(ns_type) = NsType::from_flag(word(rec, 4) as i32) {
+                    snap.files.push(NsFile {
+                        pid: word(rec, 1) as i32,
+                        fd: word(rec, 2) as i32,
+                        ino: u64::from(word(rec, 3)),
+                        ns_type,
+                        socket: word(rec, 5) != 0,
+                    });
+                }
+            }
+        }
+    }
+    snap
+}
+
+/// A task record: kind, tgid, pid, ppid, uid, ten inodes, comm\[16\].
+fn task(rec: &[u8]) -> Task {
+    let mut t = Task {
+        tgid: word(rec, 1) as i32,
+        pid: word(rec, 2) as i32,
+        ppid: word(rec, 3) as i32,
+        uid: word(rec, 4),
+        comm: Vec::new(),
+        namespaces: [None; NsType::ALL.len()],
+        pid_for_children: ino(word(rec, 10)),
+        time_for_children: ino(word(rec, 13)),
+    };
+    for (i, ns_type) in TASK_ORDER.iter().enumerate() {
+        let slot = ns_type.and_then(|nt| NsType::ALL.iter().position(|&x| x == nt));
+        if let Some(slot) = slot.and_then(|s| t.namespaces.get_mut(s)) {
+            *slot = ino(word(rec, 5 + i));
+        }
+    }
+    let comm = rec.get(60..76).unwrap_or_default();
+    t.comm = comm.split(|&b| b == 0).next().unwrap_or_default().to_vec();
+    t
+}
