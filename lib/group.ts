@@ -131,11 +131,12 @@ function describe(g: GraphGroup, t: Tree, groups: readonly GraphGroup[], ownerRe
   const first = members[0]!
   let ownedBy: string | null = null
   if (g.type === 'pid') {
-    const owners = new Set(g.members.map(ownerRef))
+    // Alike PID namespaces have one owner, or owners that one user group folds.
+    const owners = new Set(g.members.map((id) => t.ownerOf.get(id)))
     const [only] = owners
-    const ownerGroup = groups.find((o) => o.id === only)
-    if (owners.size === 1 && only !== undefined) ownedBy = ownerGroup ? `${ownerGroup.members.length} × user ns` : t.byId.get(only)!.label[0]!
-    else ownedBy = 'one user ns each'
+    const ownerGroup = groups.find((o) => o.id === ownerRef(g.members[0]!))
+    if (owners.size === 1 && only !== undefined) ownedBy = t.byId.get(only)!.label[0]!
+    else if (ownerGroup) ownedBy = `members of ${ownerGroup.members.length} × user ns`
   }
   const owns = new Map<string, number>()
   for (const n of members) for (const o of n.owns) owns.set(o.type, (owns.get(o.type) ?? 0) + 1)

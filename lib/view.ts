@@ -28,9 +28,12 @@ export interface ViewData {
   edges: [string, string, 0 | 1][]
   /** The DOT attributes of a parent edge and of an owner edge (drawn from the user namespace, dir=back). */
   edgeAttrs: [string, string]
-  /** The most members in one row of an expanded group. */
+  /** The most members in one row of an expanded group, and of the children of one namespace. */
   wrap: number
 }
+
+/** Past this many, a namespace's children that no group holds stay in one row: the invisible edges that wrap them cost more than they give. */
+const WRAP_LOOSE_MAX = 200
 
 interface Anchor {
   /** The node drawn for a namespace: itself, or the outermost folded group that holds it. */
@@ -145,6 +148,18 @@ export function viewDot(data: ViewData, expanded: ReadonlySet<string>): string {
     }
   }
   emit(null, '  ')
+
+  // The children of one namespace in rows too: those in its own scope, drawn one by one or as a folded group.
+  for (const [parent, list] of kids) {
+    const p = anchors.get(parent)
+    if (p === undefined || p.id !== parent) continue
+    const row = [...new Set(list.map((kid) => anchors.get(kid)!).filter((a) => a.within[0] === p.within[0]).map((a) => a.id))]
+    if (row.length <= data.wrap || row.length > WRAP_LOOSE_MAX) continue
+    for (let i = data.wrap; i < row.length; i++) {
+      const above = row[i - data.wrap]!
+      lines.push(`  ${above} -> ${row[i]} [style=invis, minlen=${(data.nodes[above] === undefined ? 0 : height(above)) + 1}]`)
+    }
+  }
 
   // An edge between a node inside an expanded group and one outside it is drawn once, to the group's cluster.
   const drawn = new Set<string>()
