@@ -5,9 +5,11 @@ import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { delimiter, extname, join } from 'node:path'
 
-import { buildGraph, toDot } from '../lib/graph.js'
+import { buildGraph, toDot, viewData } from '../lib/graph.js'
 import { GROUP_AT } from '../lib/group.js'
-import { loadGraphviz, pageOf, renderPng, renderSvg } from '../lib/render.js'
+import { htmlPage } from '../lib/page.js'
+import { loadGraphviz, renderPng, renderSvg } from '../lib/render.js'
+import { viewDot } from '../lib/view.js'
 import { HELP_HELP, UsageError, library, notRootNote, parseOptions, runTool, version } from './common.js'
 
 const NAME = 'graphns'
@@ -107,19 +109,22 @@ async function main(argv: string[]): Promise<string | Buffer> {
 
   const lap = timer()
   const options = { details: values.details === true, expand: values.expand === true }
-  const { NSTYPE_NAMES, discover } = await library()
-  const model = discover({ types: options.details ? NSTYPE_NAMES : ['user', 'pid'] })
+  const { NSTYPE_NAMES, discoverAsync } = await library()
+  // Graphviz's WebAssembly compiles while discovery runs on another thread.
+  const graphviz = format === 'dot' ? undefined : loadGraphviz()
+  const model = await discoverAsync({ types: options.details ? NSTYPE_NAMES : ['user', 'pid'] })
   notRootNote(NAME)
   lap(`discover (${model.namespaces.length} namespaces)`)
   const graph = buildGraph(model, options)
-  let output: string | Buffer = toDot(graph, options)
+  const view = graph.groups.length > 0 ? viewData(graph, options) : null
+  let output: string | Buffer = view === null ? toDot(graph, options) : viewDot(view, new Set())
   lap(`graph (${graph.nodes.length} nodes, ${graph.edges.length} edges, ${graph.groups.length} groups)`)
-  if (format !== 'dot') {
-    await loadGraphviz()
+  if (graphviz !== undefined) {
+    await graphviz
     lap('load graphviz')
     const svg = await renderSvg(output)
     lap('layout')
-    output = format === 'png' ? await renderPng(svg) : format === 'html' ? pageOf(graph, svg, { ...options, title: `Linux namespaces on ${hostname()}` }) : svg
+    output = format === 'png' ? await renderPng(svg) : format === 'html' ? htmlPage(svg, graph, `Linux namespaces on ${hostname()}`, view) : svg
     if (format === 'png' || format === 'html') lap(format)
   }
 

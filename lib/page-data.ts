@@ -13,7 +13,6 @@ export interface PageNode {
   pid: number | null
   process: string | null
   processes: number
-  pids: number[]
   owner: string
   parent: number | null
   via: string[]

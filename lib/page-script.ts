@@ -183,7 +183,13 @@ function runSearch(): void {
   void select(matches.length > 0 ? 0 : -1)
 }
 
-search.addEventListener('input', runSearch)
+let typing: ReturnType<typeof setTimeout> | undefined
+// With groups, a match may need a view laid out: wait for a pause in the typing.
+search.addEventListener('input', () => {
+  clearTimeout(typing)
+  if (data.view === null) runSearch()
+  else typing = setTimeout(runSearch, 150)
+})
 search.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && matches.length > 0) {
     searches++

@@ -67,7 +67,6 @@ export function htmlPage(svg: string, graph: NamespaceGraph, title: string, view
       pid: ns.pid,
       process: ns.process,
       processes: ns.processes,
-      pids: ns.pids,
       owner: ns.type === 'user' ? owner : `${ns.owner === null ? 'out of view' : `user:[${ns.owner}]`}, uid ${owner}`,
       parent: ns.parent,
       via: ns.via,
