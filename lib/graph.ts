@@ -169,13 +169,14 @@ function legend(groups: boolean): string[] {
     node('legend_pending', 'pid', 'pending', 'pending: no process\nhas entered it yet'),
     `    legend_user -> legend_child ${attrs({ class: 'legend', label: ' parent → child', fontsize: 9 })}`,
     `    legend_user -> legend_pid ${attrs({ ...OWNER_EDGE, class: 'legend', label: ' owned by', fontsize: 9 })}`,
+    // Two columns, so that the legend takes little of a wide drawing's width.
     `    legend_pid -> legend_hidden ${attrs({ style: 'invis' })}`,
     `    legend_child -> legend_fd ${attrs({ style: 'invis' })}`,
-    `    legend_child -> legend_bind ${attrs({ style: 'invis' })}`,
-    `    legend_pid -> legend_pending ${attrs({ style: 'invis' })}`,
+    `    legend_hidden -> legend_pending ${attrs({ style: 'invis' })}`,
+    `    legend_fd -> legend_bind ${attrs({ style: 'invis' })}`,
     ...(groups
       ? [
-          `    legend_group ${attrs({ id: 'legend_group', class: 'legend', label: 'N alike siblings drawn as one:\nthe page expands them', ...TYPE_STYLE.pid, ...GROUP_STYLE })}`,
+          `    legend_group ${attrs({ id: 'legend_group', class: 'legend', label: 'N alike siblings\ndrawn as one: the\npage expands them', ...TYPE_STYLE.pid, ...GROUP_STYLE })}`,
           `    legend_pending -> legend_group ${attrs({ style: 'invis' })}`,
         ]
       : []),
