@@ -3,13 +3,20 @@
  * nsfs ioctls (owning user namespace, parent, owner uid, type).
  */
 import type { KernelFeatures } from './binding.js'
-import type { DiscoveredNamespace, DiscoverOptions, NamespaceModel, NstypeName } from './dist/lib/model.js'
+import type { ContainerList, Discovery, DiscoverOptions, NstypeName } from './dist/lib/model.js'
 
 export type {
+  ContainerEngine,
+  ContainerList,
+  ContainerNamespace,
   DiscoveredNamespace,
+  Discovery,
   DiscoverOptions,
+  ListedContainer,
+  NamespaceContainer,
   NamespaceModel,
   NamespaceSource,
+  NamespaceState,
   NstypeName,
 } from './dist/lib/model.js'
 
@@ -193,14 +200,14 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalidArgType(`The options must be an object. Received ${Array.isArray(options) ? 'an array' : describe(options)}`)
   }
-  const { types, tasks, fds, bindMounts } = options
-  for (const [name, value] of Object.entries({ tasks, fds, bindMounts })) {
+  const { types, tasks, fds, bindMounts, containers } = options
+  for (const [name, value] of Object.entries({ tasks, fds, bindMounts, containers })) {
     if (value !== undefined && typeof value !== 'boolean') {
       throw invalidArgType(`options.${name} must be a boolean. Received ${describe(value)}`)
     }
   }
   // The types are checked by the addon.
-  return { types, tasks, fds, bindMounts }
+  return { types, tasks, fds, bindMounts, containers }
 }
 
 /**
@@ -210,13 +217,34 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
  * reveal. Processes that exit during the scan, or whose namespaces the caller
  * may not read, are passed over; run as root to see everything.
  */
-export function discover(options: DiscoverOptions = {}): NamespaceModel {
-  return { namespaces: native.discover(discoverArg(options)) }
+export function discover(options: DiscoverOptions = {}): Discovery {
+  const { namespaces, notes } = native.discover(discoverArg(options))
+  return { namespaces, notes }
 }
 
 /** {@link discover}, run on libuv's thread pool so that the event loop goes on. */
-export async function discoverAsync(options: DiscoverOptions = {}): Promise<NamespaceModel> {
-  return { namespaces: await native.discoverAsync(discoverArg(options)) }
+export async function discoverAsync(options: DiscoverOptions = {}): Promise<Discovery> {
+  const { namespaces, notes } = await native.discoverAsync(discoverArg(options))
+  return { namespaces, notes }
+}
+
+/**
+ * The running containers of every engine (Docker, containerd, CRI-O,
+ * podman, systemd-nspawn), from the engines' own state on disk (or Docker's
+ * API where that cannot be read), each with its init's pid and how it has
+ * each of the eight namespaces: its own, the host's, or shared with other
+ * containers. No scan of the processes. Containers never make it fail:
+ * what could not be told is in `notes`.
+ */
+export function listContainers(): ContainerList {
+  const { containers, notes } = native.listContainers()
+  return { containers, notes }
+}
+
+/** {@link listContainers}, run on libuv's thread pool. */
+export async function listContainersAsync(): Promise<ContainerList> {
+  const { containers, notes } = await native.listContainersAsync()
+  return { containers, notes }
 }
 
 export {

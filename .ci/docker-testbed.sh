@@ -7,7 +7,12 @@
 #                            linuxns-rel-busybox:test (no registry is reachable)
 #                            in Docker, in containerd's k8s.io namespace and in
 #                            podman. Prints nothing on success but the state
-#                            folder; fails with a reason on stderr.
+#                            folder; fails with a reason on stderr. Writes
+#                            $STATE/containers.conf, with which podman runs
+#                            here (CONTAINERS_CONF=$STATE/containers.conf):
+#                            root lacks CAP_SYS_RESOURCE, and podman's own
+#                            default asks for the highest open-file and
+#                            process limits, which runc then cannot set.
 #   docker-testbed.sh up-remap
 #                            also a second dockerd with --userns-remap=default
 #                            on a data root of its own ($STATE/remap/root,
@@ -84,6 +89,7 @@ up() {
   if ! ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -qx "docker.io/library/$IMAGE"; then
     $DOCKER save "$IMAGE" | ctr --address "$CONTAINERD_SOCK" -n k8s.io images import - >/dev/null
   fi
+  printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n' >"$STATE/containers.conf"
   if ! podman image exists "localhost/$IMAGE" 2>/dev/null; then
     $DOCKER save "$IMAGE" | podman load >/dev/null 2>&1 || true
     podman image exists "localhost/$IMAGE" 2>/dev/null \

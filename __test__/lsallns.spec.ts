@@ -163,7 +163,7 @@ function run(args: string[], env: Record<string, string | undefined> = {}, prefi
   return runPiped([...prefix, process.execPath, bin, ...args], env)
 }
 
-const COLUMNS = ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'ID', 'VIA', 'COMMAND'] as const
+const COLUMNS = ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'ID', 'VIA', 'CONTAINER', 'COMMAND'] as const
 type Column = (typeof COLUMNS)[number]
 /** lsns aligns numbers right, text left; in a tree NS goes left, behind its prefix. */
 const RIGHT = new Set<Column>(['NS', 'NPROCS', 'PID', 'ID'])
@@ -333,6 +333,8 @@ test('lsallns lists every zoo namespace, of every type, with its NPROCS, PID, US
         USER: userText(k.userUid),
         ID: undefined,
         VIA: undefined,
+        // The zoo's processes run in no container.
+        CONTAINER: '-',
         COMMAND: commandText(k, rep),
       },
       k.label,

@@ -25,7 +25,7 @@ import {
   tgidFromPidns,
   tgidInPidns,
 } from '../index.js'
-import { featureTest, features } from './helpers/needs.js'
+import { featureTest, features, testNeeding } from './helpers/needs.js'
 import { isRoot, nsInode, startSleeper, stop, stopAll } from './helpers/procs.js'
 
 const TYPES: NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
@@ -166,37 +166,50 @@ featureTest('nsFileHandle', '6.18', 'a file that is no namespace has no namespac
   }
 })
 
-featureTest('nsFileHandle', '6.18', 'a file handle reopens the same namespace without a path, and gives ESTALE once it is gone', async (t) => {
-  const [pid] = await startSleeper(['unshare', '-Ur', '--uts', 'sleep', 'infinity'])
-  const path = `/proc/${pid}/ns/uts`
-  const handle = nsFileHandle(path)
-  t.true(Buffer.isBuffer(handle))
-  using file = NamespaceFile.open(path)
-  t.deepEqual(nsFileHandle(file), handle)
-  {
-    using reopened = openNsFileHandle(handle)
-    t.true(reopened instanceof NamespaceFile)
-    t.is(fstatSync(reopened.fd).ino, nsInode(pid!, 'uts'))
-    t.is(nsStat(reopened).type, 'uts')
-  }
-  // A copy made elsewhere (a Uint8Array) works as well.
-  openNsFileHandle(new Uint8Array(handle)).close()
-  file.close()
-  stop(pid!)
-  let error: unknown
-  for (let waited = 0; waited < 5000; waited += 20) {
-    try {
-      openNsFileHandle(handle).close()
-    } catch (e) {
-      error = e
-      break
-    }
-    await sleep(20)
-  }
-  t.like(error, { code: 'ESTALE', syscall: 'open_by_handle_at' })
-  t.throws(() => openNsFileHandle(Buffer.from([1, 2, 3])), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE' })
-  t.throws(() => openNsFileHandle('abc' as unknown as Buffer), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+featureTest('nsFileHandle', '6.18', "a file handle of the caller's own namespace reopens it without a path", (t) => {
+  const handle = nsFileHandle('/proc/self/ns/uts')
+  using reopened = openNsFileHandle(handle)
+  t.is(fstatSync(reopened.fd).ino, statSync('/proc/self/ns/uts').ino)
+  t.is(nsStat(reopened).type, 'uts')
 })
+
+// The kernel reopens a handle of a namespace that another user namespace owns
+// only for a caller privileged over it; to anyone else it is ESTALE, as if gone.
+testNeeding(
+  { root: true, feature: ['nsFileHandle', '6.18'] },
+  'a file handle reopens the same namespace without a path, and gives ESTALE once it is gone',
+  async (t) => {
+    const [pid] = await startSleeper(['unshare', '-Ur', '--uts', 'sleep', 'infinity'])
+    const path = `/proc/${pid}/ns/uts`
+    const handle = nsFileHandle(path)
+    t.true(Buffer.isBuffer(handle))
+    using file = NamespaceFile.open(path)
+    t.deepEqual(nsFileHandle(file), handle)
+    {
+      using reopened = openNsFileHandle(handle)
+      t.true(reopened instanceof NamespaceFile)
+      t.is(fstatSync(reopened.fd).ino, nsInode(pid!, 'uts'))
+      t.is(nsStat(reopened).type, 'uts')
+    }
+    // A copy made elsewhere (a Uint8Array) works as well.
+    openNsFileHandle(new Uint8Array(handle)).close()
+    file.close()
+    stop(pid!)
+    let error: unknown
+    for (let waited = 0; waited < 5000; waited += 20) {
+      try {
+        openNsFileHandle(handle).close()
+      } catch (e) {
+        error = e
+        break
+      }
+      await sleep(20)
+    }
+    t.like(error, { code: 'ESTALE', syscall: 'open_by_handle_at' })
+    t.throws(() => openNsFileHandle(Buffer.from([1, 2, 3])), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE' })
+    t.throws(() => openNsFileHandle('abc' as unknown as Buffer), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+  },
+)
 
 test('openProcessNamespace opens each of the eight types, as readlink of /proc/PID/ns/TYPE names them', async (t) => {
   if (!features.pidfdNamespace) t.log(`no PIDFD_GET_*_NAMESPACE on Linux ${features.release}: through /proc`)

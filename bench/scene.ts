@@ -132,11 +132,11 @@ export function median(samples: number[]): number {
 }
 
 /** Median wall time in ms of running `argv` as a whole process, output discarded. */
-export function timeCommand(argv: string[]): number {
+export function timeCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
   const samples: number[] = []
   for (let round = 0; round < ROUNDS; round++) {
     const start = process.hrtime.bigint()
-    const run = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' })
+    const run = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore', env })
     if (run.status !== 0) throw new Error(`${argv.join(' ')} exited with ${run.status ?? run.signal}`)
     samples.push(Number(process.hrtime.bigint() - start) / 1e6)
   }

@@ -6,6 +6,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 
 import type { DiscoveredNamespace } from 'linuxns-rel'
 
+import { escapeText } from '../lib/escape.js'
+
 /** Exit status: success, failure, bad usage. */
 export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
@@ -32,6 +34,13 @@ export const JSON_OPTIONS = {
   json: { type: 'boolean' },
 } as const satisfies Options
 
+/** --no-containers, for the tools that name each namespace's containers. */
+export const CONTAINER_OPTIONS = {
+  'no-containers': { type: 'boolean' },
+} as const satisfies Options
+
+export const CONTAINER_HELP = `      --no-containers   do not tell the containers of each namespace (saves reading
+                        /proc/PID/cgroup of the processes in containers)`
 export const COLOUR_HELP = `  -c                    colour always (same as --color=always)
       --color=WHEN      colour the output: auto (on a terminal, unless NO_COLOR is set), always, never`
 export const JSON_HELP = `      --json            print JSON instead of text`
@@ -151,10 +160,15 @@ export function notRootNote(name: string): void {
   }
 }
 
+/** What could not be told of the containers, said once on stderr, one line each. */
+export function containerNotes(name: string, notes: readonly string[]): void {
+  for (const note of notes) process.stderr.write(`${name}: note: ${escapeText(note)}\n`)
+}
+
 /** One namespace for --json: the documented fields first, then the rest of the model. */
 export function jsonEntry(ns: DiscoveredNamespace) {
-  const { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, ...rest } = ns
-  return { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, ...rest }
+  const { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, host, containers, ...rest } = ns
+  return { type, ino, parent, owner, ownerUid, ownerName, pid, process, processes, via, host, containers, ...rest }
 }
 
 /** The model as --json prints it: `{"namespaces": [...]}`, sorted by type and inode. */

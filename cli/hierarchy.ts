@@ -2,14 +2,17 @@
 
 import type { DiscoveredNamespace, NstypeName } from 'linuxns-rel'
 
-import { byOwner, holderOf, holderText, nsName, processText, uidText } from '../lib/labels.js'
+import { byOwner, containersText, holderOf, holderText, nsName, processText, uidText } from '../lib/labels.js'
 import {
   COLOUR_HELP,
   COLOUR_OPTIONS,
+  CONTAINER_HELP,
+  CONTAINER_OPTIONS,
   HELP_HELP,
   JSON_HELP,
   JSON_OPTIONS,
   colours,
+  containerNotes,
   jsonModel,
   library,
   notRootNote,
@@ -23,7 +26,7 @@ import { treeRows } from './tree.js'
 type Kind = 'user' | 'pid'
 
 function usage(name: string): string {
-  return `Usage: ${name} [-d] [--json] [--color=WHEN]\n`
+  return `Usage: ${name} [-d] [--no-containers] [--json] [--color=WHEN]\n`
 }
 
 function help(name: string, kind: Kind): string {
@@ -34,9 +37,12 @@ function help(name: string, kind: Kind): string {
   return `${usage(name)}
 Show the tree of ${kind === 'user' ? 'user' : 'PID'} namespaces on this machine, one namespace a line,
 including those no process is in any more: hidden ancestors, and namespaces
-kept only by an open file descriptor or a bind mount. Run as root to see all.
+kept only by an open file descriptor or a bind mount. A namespace that
+containers have processes in names them after its process
+(container docker:web-1). Run as root to see all.
 
   -d, --details         ${details}
+${CONTAINER_HELP}
 ${COLOUR_HELP}
 ${JSON_HELP}
 ${HELP_HELP}
@@ -48,7 +54,11 @@ Exit status: 0 on success, 1 on failure, 2 on bad usage.
 /** Why a namespace lives: its process, or what holds it when none is in it. */
 function holder(ns: DiscoveredNamespace, c: Colours): string {
   const h = holderOf(ns)
-  if (h.kind === 'process') return `process ${c.green(`"${processText(h.name)}"`)} (${h.pid})`
+  if (h.kind === 'process') {
+    const containers = containersText(ns.containers)
+    const where = containers === null ? '' : ` container ${c.yellow(containers)}`
+    return `process ${c.green(`"${processText(h.name)}"`)} (${h.pid})${where}`
+  }
   const text = `no process (${holderText(h)})`
   return h.kind === 'fd' || h.kind === 'bind-mount' ? c.yellow(text) : c.dim(text)
 }
@@ -103,14 +113,20 @@ function tree(
 }
 
 async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
-  const values = parseOptions(argv, { ...COLOUR_OPTIONS, ...JSON_OPTIONS, details: { type: 'boolean', short: 'd' } })
+  const values = parseOptions(argv, {
+    ...COLOUR_OPTIONS,
+    ...JSON_OPTIONS,
+    ...CONTAINER_OPTIONS,
+    details: { type: 'boolean', short: 'd' },
+  })
   if (values.help) return help(name, kind)
   if (values.version) return `${name} (linuxns-rel) ${version()}\n`
   const c = colours(values)
   const { NSTYPE_NAMES, discover } = await library()
   const types: readonly NstypeName[] = values.details ? NSTYPE_NAMES : [kind]
-  const { namespaces } = discover({ types })
+  const { namespaces, notes } = discover({ types, containers: values['no-containers'] !== true })
   notRootNote(name)
+  containerNotes(name, notes)
   const byIno = new Map(namespaces.map((ns) => [ns.ino, ns]))
   const shown = namespaces.filter((ns) => ns.type === kind)
   const index = values.details ? detailsIndex(kind, namespaces) : new Map<number, DiscoveredNamespace[]>()

@@ -4,15 +4,18 @@
 import type { DiscoveredNamespace, NstypeName } from 'linuxns-rel'
 
 import { escapeText } from '../lib/escape.js'
-import { holderOf, holderText, processText } from '../lib/labels.js'
+import { containersText, holderOf, holderText, processText } from '../lib/labels.js'
 import {
   COLOUR_HELP,
   COLOUR_OPTIONS,
+  CONTAINER_HELP,
+  CONTAINER_OPTIONS,
   HELP_HELP,
   JSON_HELP,
   JSON_OPTIONS,
   UsageError,
   colours,
+  containerNotes,
   jsonModel,
   library,
   notRootNote,
@@ -25,7 +28,7 @@ import { treeRows } from './tree.js'
 
 const NAME = 'lsallns'
 
-const USAGE = `Usage: ${NAME} [-t TYPE]... [--tree=parent|owner] [--json] [--color=WHEN]\n`
+const USAGE = `Usage: ${NAME} [-t TYPE]... [--tree=parent|owner] [--no-containers] [--json] [--color=WHEN]\n`
 
 const HELP = `${USAGE}
 List every namespace on this machine, of every type, one a line: those of
@@ -39,6 +42,7 @@ Run as root to see all.
                         parent) or owner (every namespace under its owning user
                         namespace; with -t, the user namespaces above the
                         selected ones are shown too, dimmed, to hang them on)
+${CONTAINER_HELP}
 ${COLOUR_HELP}
 ${JSON_HELP}
 ${HELP_HELP}
@@ -58,6 +62,9 @@ Columns:
            hierarchy (an ancestor or owner only the kernel's relations reveal),
            pending (a pid_for_children or time_for_children with no process
            yet), mount-list (a mount namespace only the kernel's list shows)
+  CONTAINER  the containers with a process in it: ENGINE:NAME (docker:web-1),
+           a Kubernetes pod as k8s:NAMESPACE/POD, several as docker:web-1,+1;
+           - for none, and for the host's initial namespaces
   COMMAND  the representative's name; with no process, what keeps it:
            (held by fd N of pid P), (bind mount PATH), (pending),
            (mount list only) or (hidden)
@@ -68,6 +75,7 @@ Exit status: 0 on success, 1 on failure, 2 on bad usage.
 const OPTIONS = {
   ...COLOUR_OPTIONS,
   ...JSON_OPTIONS,
+  ...CONTAINER_OPTIONS,
   type: { type: 'string', short: 't', multiple: true },
   tree: { type: 'string', short: 'T' },
 } as const
@@ -104,7 +112,7 @@ interface Row {
   cells: string[]
 }
 
-const HEADER = ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'ID', 'VIA', 'COMMAND'] as const
+const HEADER = ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'ID', 'VIA', 'CONTAINER', 'COMMAND'] as const
 /** Right-aligned columns (numbers), as lsns aligns them. */
 const RIGHT = new Set<number>([0, 2, 3, 5])
 
@@ -128,6 +136,7 @@ function cells(ns: DiscoveredNamespace, users: Map<number, DiscoveredNamespace>)
     userText(ownerNs?.ownerUid, ownerNs?.ownerName),
     ns.id ?? '-',
     ns.via.join(','),
+    containersText(ns.containers) ?? '-',
     commandText(ns),
   ]
 }
@@ -141,6 +150,8 @@ function colourCell(i: number, text: string, row: Row, c: Colours): string {
       return c.magenta(text)
     case 'USER':
       return c.cyan(text)
+    case 'CONTAINER':
+      return text === '-' ? text : c.yellow(text)
     case 'COMMAND':
       if (row.ns.pid !== null) return c.green(text)
       return ['fd', 'bind-mount'].includes(holderOf(row.ns).kind) ? c.yellow(text) : c.dim(text)
@@ -235,8 +246,15 @@ async function main(argv: string[]): Promise<string> {
   const types = selectedTypes(values.type, NSTYPE_NAMES)
   // User namespaces always: they give the USER column and the owner tree.
   const discovered = types.includes('user') ? types : [...types, 'user' as const]
-  const { namespaces } = discover({ types: discovered, tasks: true, fds: true, bindMounts: true })
+  const { namespaces, notes } = discover({
+    types: discovered,
+    tasks: true,
+    fds: true,
+    bindMounts: true,
+    containers: values['no-containers'] !== true,
+  })
   notRootNote(NAME)
+  containerNotes(NAME, notes)
   const wanted = new Set<string>(types)
   const shown = namespaces.filter((ns) => wanted.has(ns.type))
   if (values.json) return jsonModel(shown)

@@ -50,7 +50,8 @@ function tree(nodes: readonly GraphNode[], edges: readonly GraphEdge[]): Tree {
  * Folds alike siblings: namespaces of one type under one parent whose
  * subtrees have the same shape, in which every namespace has a process
  * (none hidden, pending, or kept only by a descriptor or bind mount: those
- * stand out and stay drawn), with the same owner uid, or for PID namespaces
+ * stand out and stay drawn), in containers of the same engines (or none),
+ * with the same owner uid, or for PID namespaces
  * the same owning user namespace or group of user namespaces. Only a run of
  * at least `threshold` alike siblings becomes a group; groups may nest inside
  * the members of another. User namespaces are grouped first, so that PID
@@ -76,7 +77,10 @@ export function groupAlike(nodes: readonly GraphNode[], edges: readonly GraphEdg
       let s: string | null = null
       if (n.kind === 'process') {
         const kids = (t.children.get(id) ?? []).map(sig)
-        if (kids.every((k) => k !== null)) s = `${ownerKey(n)}|${n.owns.map((o) => o.type).join(',')}(${kids.sort().join(',')})`
+        if (kids.every((k) => k !== null)) {
+          const engines = [...new Set(n.ns.containers.map((c) => c.engine))].sort().join(',')
+          s = `${ownerKey(n)}|${engines}|${n.owns.map((o) => o.type).join(',')}(${kids.sort().join(',')})`
+        }
       }
       sigs.set(id, s)
       return s

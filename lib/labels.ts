@@ -3,7 +3,7 @@
 // Each state has one word, the same everywhere; every text from the system
 // goes out through escapeText.
 import { escapeText } from './escape.js'
-import type { DiscoveredNamespace } from './model.js'
+import type { ContainerNamespace, DiscoveredNamespace, NamespaceContainer } from './model.js'
 
 /** `user:[4026531837]`. */
 export function nsName(ns: { type: string; ino: number }): string {
@@ -89,6 +89,46 @@ export function byOwner(namespaces: readonly DiscoveredNamespace[], skip: Readon
     else groups.set(ns.owner, [ns])
   }
   return groups
+}
+
+/**
+ * A container as the tools name it: `docker:web-1`; a Kubernetes pod's
+ * container by its pod, `k8s:default/api-7d9`; one without a name by the
+ * first 12 characters of its id.
+ */
+export function containerLabel(c: NamespaceContainer): string {
+  if (c.pod !== null) return `k8s:${escapeText(c.podNamespace === null ? c.pod : `${c.podNamespace}/${c.pod}`)}`
+  return `${c.engine}:${escapeText(c.name ?? c.id.slice(0, 12))}`
+}
+
+/** The first of some names, and how many more: `web-1`, `web-1,+2`. */
+export function firstAndMore(names: readonly string[]): string {
+  return names.length > 1 ? `${names[0]},+${names.length - 1}` : (names[0] ?? '')
+}
+
+/** The containers of a namespace, one label each (a pod once): `docker:web-1,+1`; null where none. */
+export function containersText(containers: readonly NamespaceContainer[]): string | null {
+  if (containers.length === 0) return null
+  return firstAndMore([...new Set(containers.map(containerLabel))])
+}
+
+/**
+ * How a container has a namespace, as lscontainers shows it: `own`
+ * (`own(UID)` for a user namespace of its own, with the uid that created
+ * it), `host`, `=NAME` for the same namespace as another container
+ * (`=NAME,+N` where there are more), `?` where it could not be read.
+ */
+export function isolationText(ns: ContainerNamespace, ownerUid: number | null = null): string {
+  switch (ns.state) {
+    case 'own':
+      return ownerUid === null ? 'own' : `own(${ownerUid})`
+    case 'host':
+      return 'host'
+    case 'shared':
+      return `=${firstAndMore(ns.with.map(escapeText))}`
+    case null:
+      return '?'
+  }
 }
 
 /** What the members of a group of alike namespaces share, as graphns draws it. */

@@ -3,9 +3,23 @@
 
 // The type names and the sources of a namespace are the addon's, declared
 // once in Rust: `binding.d.ts` carries them.
-import type { NamespaceSource, NstypeName } from '#binding'
+import type { ContainerEngine, NamespaceSource, NamespaceState, NstypeName } from '#binding'
 
-export type { NamespaceSource, NstypeName }
+export type { ContainerEngine, NamespaceSource, NamespaceState, NstypeName }
+
+/** A container with a process in a namespace; null where its engine's state does not say. */
+export interface NamespaceContainer {
+  /** `'docker'`, `'containerd'`, `'cri-o'`, `'podman'`, `'lxc'` or `'nspawn'`. */
+  engine: ContainerEngine
+  /** Its full id (for LXC and nspawn, its name). */
+  id: string
+  name: string | null
+  /** The image as it was asked for. */
+  image: string | null
+  /** The Kubernetes pod's name, and its namespace. */
+  pod: string | null
+  podNamespace: string | null
+}
 
 /** One namespace found by `discover()`: plain data, ready for JSON. */
 export interface DiscoveredNamespace {
@@ -42,12 +56,26 @@ export interface DiscoveredNamespace {
   fdHolders: { pid: number; fd: number }[]
   /** Bind mounts that keep it; mounts in other mount namespaces as `/proc/PID/root/...`. */
   bindMounts: string[]
+  /** One of the host's initial namespaces: those of the kernel threads (PID 2), or of PID 1 where PID 2 is none. */
+  host: boolean
+  /**
+   * The containers with a process in it (each process's innermost
+   * container), sorted by engine, name and id; empty for the host's
+   * namespaces, which every container may share.
+   */
+  containers: NamespaceContainer[]
 }
 
-/** What `discover()` returns. */
+/** The namespaces that `discover()` found, as the graph and the tools take them. */
 export interface NamespaceModel {
   /** Sorted by type name, then inode. */
   namespaces: DiscoveredNamespace[]
+}
+
+/** What `discover()` returns: the model, and what it could not tell. */
+export interface Discovery extends NamespaceModel {
+  /** What could not be told of the containers, one line per engine; those containers have an id and no name. */
+  notes: string[]
 }
 
 /** What `discover()` looks for, and where. */
@@ -60,4 +88,42 @@ export interface DiscoverOptions {
   fds?: boolean
   /** Look for namespaces held only by a bind mount. Default: true. */
   bindMounts?: boolean
+  /**
+   * Tell each namespace's containers. Default: true. It costs a read of
+   * `/proc/PID/cgroup` for each process outside the host's mount namespace
+   * and each container's state file once; where Docker's files cannot be
+   * read, Docker's API is asked once, for at most a second.
+   */
+  containers?: boolean
+}
+
+/** One namespace of a running container. */
+export interface ContainerNamespace {
+  /** The inode number; null where the container's init could not be read (not root). */
+  ino: number | null
+  /** `'own'`, `'host'` (the host's initial namespace) or `'shared'` (with another container); null with `ino`. */
+  state: NamespaceState | null
+  /** The other running containers in it, by name (id where none), sorted. */
+  with: string[]
+}
+
+/** A running container and how it has each of its namespaces. */
+export interface ListedContainer {
+  engine: ContainerEngine
+  id: string
+  name: string | null
+  /** Its init's pid. */
+  pid: number | null
+  image: string | null
+  pod: string | null
+  podNamespace: string | null
+  namespaces: Record<NstypeName, ContainerNamespace>
+}
+
+/** What `listContainers()` returns. */
+export interface ContainerList {
+  /** Sorted by engine, name and id. */
+  containers: ListedContainer[]
+  /** What could not be told, one line per engine. */
+  notes: string[]
 }

@@ -19,9 +19,12 @@ export interface PageNode {
   fdHolders: string[]
   bindMounts: string[]
   owns: string[]
+  /** Its containers, as the tools name them: `docker:web-1`. */
+  containers: string[]
   /**
    * What the search box finds it by: `type:[inode]`, the inode, its pids,
-   * its process's name. A number matches a whole entry, words a part of one.
+   * its process's name, its containers' names, ids and pods. A number
+   * matches a whole entry, words a part of one.
    */
   search: string[]
 }

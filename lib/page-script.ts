@@ -255,6 +255,7 @@ function showNode(d: PageData['nodes'][string]): HTMLElement[] {
   row(dl, 'fd holders', d.fdHolders.join(', '))
   row(dl, 'bind mounts', d.bindMounts.join(', '))
   row(dl, 'owns', d.owns.join(' '))
+  row(dl, 'containers', d.containers.join(' '))
   return [h, dl]
 }
 

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 import type { NamespaceGraph } from './graph.js'
+import { containerLabel } from './labels.js'
 import type { PageData } from './page-data.js'
 import type { ViewData } from './view.js'
 
@@ -73,7 +74,14 @@ export function htmlPage(svg: string, graph: NamespaceGraph, title: string, view
       fdHolders: ns.fdHolders.map((h) => `fd ${h.fd} of pid ${h.pid}`),
       bindMounts: ns.bindMounts,
       owns: owns.map((o) => `${o.type}:[${o.ino}]`),
-      search: [`${ns.type}:[${ns.ino}]`, String(ns.ino), ...ns.pids.map(String), ...(ns.process === null ? [] : [ns.process])],
+      containers: [...new Set(ns.containers.map(containerLabel))],
+      search: [
+        `${ns.type}:[${ns.ino}]`,
+        String(ns.ino),
+        ...ns.pids.map(String),
+        ...(ns.process === null ? [] : [ns.process]),
+        ...ns.containers.flatMap((c) => [c.id, ...(c.name === null ? [] : [c.name]), ...(c.pod === null ? [] : [c.pod])]),
+      ],
     }
   }
   // Inside <script>, '<' is the only character that could end the element early.
@@ -94,7 +102,7 @@ export function htmlPage(svg: string, graph: NamespaceGraph, title: string, view
 <body>
 <header>
 <h1>${escapeHtml(title)}</h1>
-<input id="search" type="search" placeholder="inode, pid or process name" autocomplete="off" aria-label="find a namespace">
+<input id="search" type="search" placeholder="inode, pid, process or container name" autocomplete="off" aria-label="find a namespace">
 <button id="fit" type="button">fit</button>
 <span id="status" role="status"></span>
 <span class="hint">wheel: zoom · drag: pan · Enter: next match · hover: details${view === null ? '' : ' · click ×N: expand, its frame: fold'}</span>

@@ -35,6 +35,19 @@ export interface ViewData {
 /** Past this many, a namespace's children that no group holds stay in one row: the invisible edges that wrap them cost more than they give. */
 const WRAP_LOOSE_MAX = 200
 
+/**
+ * The widest row of one namespace's children, in points: with the other
+ * hierarchy and the legend beside it, a drawing fitted to a screen of 1,280
+ * pixels keeps its 10-point labels 8 pixels high or more.
+ */
+const ROW_POINTS = 800
+
+/** A node's width in points, estimated from its label's longest line (Helvetica 10 pt: about 5.6 pt a character), with its margins and the gap to the next. */
+function labelWidth(attrs: string): number {
+  const label = /label="((?:[^"\\]|\\.)*)"/.exec(attrs)?.[1] ?? ''
+  return Math.max(...label.split('\\n').map((line) => line.length)) * 5.6 + 34
+}
+
 interface Anchor {
   /** The node drawn for a namespace: itself, or the outermost folded group that holds it. */
   id: string
@@ -149,15 +162,29 @@ export function viewDot(data: ViewData, expanded: ReadonlySet<string>): string {
   }
   emit(null, '  ')
 
-  // The children of one namespace in rows too: those in its own scope, drawn one by one or as a folded group.
+  // The children of one namespace in rows too (those in its own scope, drawn one by one or as a folded
+  // group), each row no wider than ROW_POINTS by its labels, nor longer than `wrap`.
   for (const [parent, list] of kids) {
     const p = anchors.get(parent)
     if (p === undefined || p.id !== parent) continue
     const row = [...new Set(list.map((kid) => anchors.get(kid)!).filter((a) => a.within[0] === p.within[0]).map((a) => a.id))]
-    if (row.length <= data.wrap || row.length > WRAP_LOOSE_MAX) continue
-    for (let i = data.wrap; i < row.length; i++) {
-      const above = row[i - data.wrap]!
-      lines.push(`  ${above} -> ${row[i]} [style=invis, minlen=${(data.nodes[above] === undefined ? 0 : height(above)) + 1}]`)
+    if (row.length < 2 || row.length > WRAP_LOOSE_MAX) continue
+    const rows: string[][] = [[]]
+    let width = 0
+    for (const id of row) {
+      const w = labelWidth(data.nodes[id] ?? data.groups[id]!.node)
+      if (rows.at(-1)!.length > 0 && (rows.at(-1)!.length >= data.wrap || width + w > ROW_POINTS)) {
+        rows.push([])
+        width = 0
+      }
+      rows.at(-1)!.push(id)
+      width += w
+    }
+    for (let r = 1; r < rows.length; r++) {
+      rows[r]!.forEach((id, i) => {
+        const above = rows[r - 1]![Math.min(i, rows[r - 1]!.length - 1)]!
+        lines.push(`  ${above} -> ${id} [style=invis, minlen=${(data.nodes[above] === undefined ? 0 : height(above)) + 1}]`)
+      })
     }
   }
 

@@ -8,6 +8,7 @@ use napi::bindgen_prelude::*;
 use napi::JsValue;
 use napi_derive::napi;
 
+use crate::containers::{js_container, NamespaceContainer};
 use crate::errors::{sys_error, throw_sys_error};
 use crate::names::{NamespaceSource, NstypeName, TypeNames};
 use crate::text::js_text;
@@ -21,6 +22,7 @@ pub struct DiscoverOptions {
     pub tasks: Option<bool>,
     pub fds: Option<bool>,
     pub bind_mounts: Option<bool>,
+    pub containers: Option<bool>,
 }
 
 /// An open descriptor, in some process, that refers to a namespace.
@@ -54,6 +56,17 @@ pub struct Namespace {
     pub fd_holders: Vec<FdHolder>,
     #[napi(ts_type = "Array<string>")]
     pub bind_mounts: Vec<Utf16String>,
+    /// One of the host's initial namespaces (those of PID 2, kthreadd).
+    pub host: bool,
+    /// The containers with a process in it; empty for the host's namespaces.
+    pub containers: Vec<NamespaceContainer>,
+}
+
+/// What `discover()` found, and what it could not tell of the containers.
+#[napi(object, object_from_js = false)]
+pub struct Model {
+    pub namespaces: Vec<Namespace>,
+    pub notes: Vec<String>,
 }
 
 fn core_options(options: Option<DiscoverOptions>) -> linuxns_rel::DiscoverOptions {
@@ -67,6 +80,7 @@ fn core_options(options: Option<DiscoverOptions>) -> linuxns_rel::DiscoverOption
     core.tasks = options.tasks.unwrap_or(core.tasks);
     core.fds = options.fds.unwrap_or(core.fds);
     core.bind_mounts = options.bind_mounts.unwrap_or(core.bind_mounts);
+    core.containers = options.containers.unwrap_or(core.containers);
     core
 }
 
@@ -101,17 +115,22 @@ fn js_namespace(ns: linuxns_rel::discover::Namespace) -> Namespace {
             .into_iter()
             .map(|p| js_text(p.as_os_str().as_bytes()))
             .collect(),
+        host: ns.host,
+        containers: ns.containers.into_iter().map(js_container).collect(),
     }
 }
 
-fn run_discovery(options: &linuxns_rel::DiscoverOptions) -> linuxns_rel::Result<Vec<Namespace>> {
+fn run_discovery(options: &linuxns_rel::DiscoverOptions) -> linuxns_rel::Result<Model> {
     let found = linuxns_rel::discover(options)?;
-    Ok(found.namespaces.into_iter().map(js_namespace).collect())
+    Ok(Model {
+        namespaces: found.namespaces.into_iter().map(js_namespace).collect(),
+        notes: found.notes,
+    })
 }
 
 /// Every namespace of the requested types, found by scanning /proc.
 #[napi(catch_unwind)]
-pub fn discover(env: Env, options: Option<DiscoverOptions>) -> Result<Vec<Namespace>> {
+pub fn discover(env: Env, options: Option<DiscoverOptions>) -> Result<Model> {
     run_discovery(&core_options(options)).map_err(|e| throw_sys_error(&env, e))
 }
 
@@ -123,8 +142,8 @@ pub struct Discovery {
 
 #[napi]
 impl Task for Discovery {
-    type Output = Vec<Namespace>;
-    type JsValue = Vec<Namespace>;
+    type Output = Model;
+    type JsValue = Model;
 
     fn compute(&mut self) -> Result<Self::Output> {
         match catch_unwind(AssertUnwindSafe(|| run_discovery(&self.options)))

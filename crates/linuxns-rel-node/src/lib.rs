@@ -4,6 +4,7 @@
 //! exact, so that `index.ts` needs no casts. Every export catches panics so
 //! that a bug surfaces as a JavaScript error instead of aborting the process.
 
+pub mod containers;
 pub mod discover;
 mod errors;
 pub mod names;

@@ -3,6 +3,7 @@
 //! (`NsType::name`, `Source::name`, read back with `FromStr`); the enums
 //! here give TypeScript their exact unions, and a test holds the two equal.
 
+use linuxns_rel::containers::{Engine, NsState};
 use linuxns_rel::discover::Source;
 use linuxns_rel::NsType;
 use napi::bindgen_prelude::*;
@@ -195,6 +196,95 @@ impl ToNapiValue for NamespaceSource {
     }
 }
 
+/// The engine whose container it is.
+#[napi(
+    string_enum = "kebab-case",
+    object_from_js = false,
+    object_to_js = false
+)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerEngine {
+    Docker,
+    Containerd,
+    CriO,
+    Podman,
+    Lxc,
+    Nspawn,
+}
+
+impl From<Engine> for ContainerEngine {
+    fn from(engine: Engine) -> Self {
+        match engine {
+            Engine::Docker => ContainerEngine::Docker,
+            Engine::Containerd => ContainerEngine::Containerd,
+            Engine::CriO => ContainerEngine::CriO,
+            Engine::Podman => ContainerEngine::Podman,
+            Engine::Lxc => ContainerEngine::Lxc,
+            Engine::Nspawn => ContainerEngine::Nspawn,
+        }
+    }
+}
+
+impl ContainerEngine {
+    const fn engine(self) -> Engine {
+        match self {
+            ContainerEngine::Docker => Engine::Docker,
+            ContainerEngine::Containerd => Engine::Containerd,
+            ContainerEngine::CriO => Engine::CriO,
+            ContainerEngine::Podman => Engine::Podman,
+            ContainerEngine::Lxc => Engine::Lxc,
+            ContainerEngine::Nspawn => Engine::Nspawn,
+        }
+    }
+}
+
+impl ToNapiValue for ContainerEngine {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        // SAFETY: `env` is the one napi-rs gave this conversion.
+        unsafe { <&str>::to_napi_value(env, val.engine().name()) }
+    }
+}
+
+/// How a container has one of its namespaces.
+#[napi(
+    string_enum = "lowercase",
+    object_from_js = false,
+    object_to_js = false
+)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamespaceState {
+    Own,
+    Host,
+    Shared,
+}
+
+impl From<NsState> for NamespaceState {
+    fn from(state: NsState) -> Self {
+        match state {
+            NsState::Own => NamespaceState::Own,
+            NsState::Host => NamespaceState::Host,
+            NsState::Shared => NamespaceState::Shared,
+        }
+    }
+}
+
+impl NamespaceState {
+    const fn state(self) -> NsState {
+        match self {
+            NamespaceState::Own => NsState::Own,
+            NamespaceState::Host => NsState::Host,
+            NamespaceState::Shared => NsState::Shared,
+        }
+    }
+}
+
+impl ToNapiValue for NamespaceState {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        // SAFETY: `env` is the one napi-rs gave this conversion.
+        unsafe { <&str>::to_napi_value(env, val.state().name()) }
+    }
+}
+
 /// cgroup namespace type.
 #[napi]
 pub const CLONE_NEWCGROUP: i32 = NsType::Cgroup.flag();
@@ -280,6 +370,16 @@ mod tests {
             let js = NamespaceSource::from(s);
             assert_eq!(kebab(&format!("{js:?}")), s.name());
             assert_eq!(js.source(), s);
+        }
+        for e in Engine::ALL {
+            let js = ContainerEngine::from(e);
+            assert_eq!(kebab(&format!("{js:?}")), e.name());
+            assert_eq!(js.engine(), e);
+        }
+        for s in [NsState::Own, NsState::Host, NsState::Shared] {
+            let js = NamespaceState::from(s);
+            assert_eq!(format!("{js:?}").to_lowercase(), s.name());
+            assert_eq!(js.state(), s);
         }
     }
 }

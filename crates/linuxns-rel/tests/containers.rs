@@ -252,6 +252,7 @@ fn fixture_options() -> ContainerOptions {
             run: f.join("storage/run"),
         }],
         machines_dir: f.join("no-machines"),
+        list_from_api: false,
         api_timeout: Duration::from_secs(1),
     }
 }
@@ -363,6 +364,7 @@ fn state_that_cannot_be_read_is_a_note_not_an_error() {
             run: file.clone(),
         }],
         machines_dir: file.clone(),
+        list_from_api: false,
         api_timeout: Duration::from_millis(300),
     };
     let mut engines = Engines::new(options);

@@ -46,6 +46,8 @@ pub(super) fn finish(state: State) -> Discovery {
                     .collect(),
                 fd_holders: e.fd_holders,
                 bind_mounts: e.bind_mounts,
+                host: e.host,
+                containers: e.containers,
             }
         })
         .collect();
@@ -59,7 +61,10 @@ pub(super) fn finish(state: State) -> Discovery {
     }
     name_owners(&mut namespaces);
     add_children(&mut namespaces);
-    Discovery { namespaces }
+    Discovery {
+        namespaces,
+        notes: state.notes,
+    }
 }
 
 /// The lowest pid, then up its parents while they stay among `pids`

@@ -19,6 +19,7 @@
 //! state, the model in progress, in the order [`discover`] runs them: a new
 //! way to find namespaces is a new step.
 
+mod containers;
 mod finish;
 mod model;
 mod mounts;
@@ -30,6 +31,7 @@ mod state;
 
 pub use model::{Discovery, FdHolder, Namespace, Process, Source, UnknownSource};
 
+use crate::containers::ContainerOptions;
 use crate::error::Result;
 use crate::nstype::NsType;
 
@@ -47,6 +49,17 @@ pub struct DiscoverOptions {
     /// Look for nsfs bind mounts (as `ip netns add` makes) in every mount
     /// namespace seen. On by default.
     pub bind_mounts: bool,
+    /// Tell each namespace's containers ([`Namespace::containers`]). On by
+    /// default. It costs a readlink of each process's mount namespace (the
+    /// scan reads it anyway for bind mounts), a read of `/proc/PID/cgroup`
+    /// for each process outside the host's mount namespace (every engine
+    /// gives its containers one of their own), and each container's state
+    /// file once; where Docker's files cannot be read, Docker's API is asked
+    /// once, for at most [`ContainerOptions::api_timeout`]. The host's
+    /// namespaces ([`Namespace::host`]) are told either way.
+    pub containers: bool,
+    /// Where the engines keep their state, for [`DiscoverOptions::containers`].
+    pub engines: ContainerOptions,
 }
 
 impl Default for DiscoverOptions {
@@ -56,6 +69,8 @@ impl Default for DiscoverOptions {
             tasks: false,
             fds: true,
             bind_mounts: true,
+            containers: true,
+            engines: ContainerOptions::default(),
         }
     }
 }
@@ -75,5 +90,6 @@ pub fn discover(options: &DiscoverOptions) -> Result<Discovery> {
     pending::pending(&mut state);
     mounts::mount_list(&mut state, listed);
     relations::relations(&mut state);
+    containers::containers(&mut state);
     Ok(finish::finish(state))
 }

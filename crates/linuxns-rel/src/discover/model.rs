@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::containers::Container;
 use crate::nstype::NsType;
 
 /// How a namespace was found.
@@ -154,6 +155,16 @@ pub struct Namespace {
     /// The nsfs bind mounts of it, sorted. Mounts in another mount namespace
     /// are given as `/proc/PID/root/<mount point>`.
     pub bind_mounts: Vec<PathBuf>,
+    /// Whether it is one of the host's initial namespaces: those of the
+    /// kernel threads (PID 2, kthreadd), or of PID 1 where PID 2 is not
+    /// one (inside a PID namespace).
+    pub host: bool,
+    /// The containers that have a process in it, each the innermost
+    /// container of that process, sorted by engine, name and id; empty for
+    /// the host's namespaces (which every container may share), and where
+    /// [`DiscoverOptions::containers`](super::DiscoverOptions::containers)
+    /// is off.
+    pub containers: Vec<Container>,
 }
 
 /// The result of a scan.
@@ -161,6 +172,10 @@ pub struct Namespace {
 pub struct Discovery {
     /// Sorted by type name, then inode.
     pub namespaces: Vec<Namespace>,
+    /// What could not be told of the containers, one line per engine
+    /// (`docker: /var/lib/docker/containers: Permission denied`): the
+    /// containers concerned have an id and no name.
+    pub notes: Vec<String>,
 }
 
 impl Discovery {

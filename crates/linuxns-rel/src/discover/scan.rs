@@ -23,7 +23,7 @@ struct Seen {
     pid: i32,
     /// Its namespace of each of `State::types`, in the same order.
     links: [Option<u64>; NsType::ALL.len()],
-    /// Its mount namespace, when bind mounts are wanted.
+    /// Its mount namespace, when bind mounts or containers are wanted.
     mnt: Option<u64>,
     /// Threads in another namespace than the process: tid, type, inode.
     tasks: Vec<(i32, NsType, u64)>,
@@ -82,7 +82,7 @@ fn process(state: &State, r: &mut Reader, pid: i32) -> Option<Seen> {
             }
         }
     }
-    if state.options.bind_mounts {
+    if state.options.bind_mounts || state.options.containers {
         seen.mnt = match state.types.iter().position(|t| *t == NsType::Mnt) {
             Some(i) => seen.links.get(i).copied().flatten(),
             None => r.ns_link(dir.as_fd(), format_args!("ns/mnt"), NsType::Mnt),
@@ -175,7 +175,10 @@ fn add(state: &mut State, seen: Seen) {
             entry.pids.push(pid);
         }
     }
-    if let Some(mnt) = seen.mnt {
+    if let Some(mnt) = seen.mnt.filter(|_| state.options.containers) {
+        state.process_mnt.push((pid, mnt));
+    }
+    if let Some(mnt) = seen.mnt.filter(|_| state.options.bind_mounts) {
         let members = state.mnt_members.entry(mnt).or_default();
         if members.len() < 3 {
             members.push(pid);

@@ -9,6 +9,7 @@ use nix::sys::stat::{stat, Mode};
 
 use super::model::{FdHolder, Source};
 use super::DiscoverOptions;
+use crate::containers::Container;
 use crate::error::{Error, Result, Syscall};
 use crate::features::Feature;
 use crate::nstype::NsType;
@@ -28,6 +29,8 @@ pub(super) struct Entry {
     pub bind_mounts: Vec<PathBuf>,
     /// Set once a descriptor of it was opened; the rest have vanished.
     pub opened: bool,
+    pub host: bool,
+    pub containers: Vec<Container>,
 }
 
 impl Entry {
@@ -44,6 +47,8 @@ impl Entry {
             fd_holders: Vec::new(),
             bind_mounts: Vec::new(),
             opened: false,
+            host: false,
+            containers: Vec::new(),
         }
     }
 
@@ -93,6 +98,10 @@ pub(super) struct State {
     /// Descriptors of the namespaces found through a pidfd or the mount
     /// namespace list, which may have no path to open them by.
     pub held: HashMap<u64, OwnedFd>,
+    /// Each process's mount namespace, where containers are wanted.
+    pub process_mnt: Vec<(i32, u64)>,
+    /// What could not be told of the containers.
+    pub notes: Vec<String>,
 }
 
 impl State {
@@ -114,6 +123,8 @@ impl State {
             owned_only: HashMap::new(),
             pending: Vec::new(),
             held: HashMap::new(),
+            process_mnt: Vec::new(),
+            notes: Vec::new(),
         })
     }
 
