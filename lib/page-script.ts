@@ -1,5 +1,5 @@
 // The script of the graph page, run by the browser: pan and zoom, search by
-// inode, pid or process name, a namespace's details on hover, and groups
+// inode, pid, process or container name, a namespace's details on hover, and groups
 // expanded on a click or where the search finds what they hold, each view
 // laid out here by the Graphviz module the page embeds. Compiled on its own
 // (DOM types) and inlined into the page by page.ts, after view.js.
@@ -56,6 +56,10 @@ function redraw(): Promise<void> {
     } finally {
       delete document.body.dataset.busy
     }
+  })
+  // A view that cannot be laid out is said, and the next one is still drawn.
+  queue = queue.catch((err: unknown) => {
+    status.textContent = `cannot draw this view: ${String(err)}`
   })
   return queue
 }
