@@ -253,11 +253,13 @@ export {
   buildGraph,
   toDot,
   type GraphEdge,
+  type GraphGroup,
   type GraphNode,
   type GraphNodeKind,
   type GraphOptions,
   type NamespaceGraph,
 } from './dist/lib/graph.js'
+export { GROUP_AT } from './dist/lib/group.js'
 export { renderHtml, renderPng, renderSvg, type PngOptions } from './dist/lib/render.js'
 
 // Namespace ids, pid translation, mount namespaces, file handles, pidfds

@@ -496,3 +496,26 @@ test('container labels: engine and name, a pod once, several as +N, every text f
   t.is(isolationText({ ino: 1, state: 'own', with: [] }, 0), 'own(0)')
   t.is(isolationText({ ino: null, state: null, with: [] }), '?')
 })
+
+engineTest('the graph page finds a namespace by the name and the id of a container in it, and shows the container', async (t) => {
+  const { chromiumHere, withTab } = await import('./helpers/browser.js')
+  if (!chromiumHere) return t.fail('/usr/bin/chromium is missing: apt-get install -y chromium')
+  const id = dockerRun('graph')
+  const pid = Number(docker('inspect', '-f', '{{.State.Pid}}', id))
+  const ino = nsInode(pid, 'pid')
+  const page = fileURLToPath(new URL(`artifacts/graph-containers-${process.pid}.html`, import.meta.url))
+  const made = await run('graphns', ['-o', page])
+  t.is(made.status, 0, made.stderr)
+  await withTab(async (tab, { errors }) => {
+    await tab.goto(`file://${page}`)
+    for (const query of [name('graph'), id.slice(0, 12)]) {
+      await tab.fill('#search', query)
+      const current = tab.locator(`g.node.current[data-ino="${ino}"]`)
+      await current.waitFor({ state: 'attached' })
+      t.regex((await tab.textContent('#status')) ?? '', new RegExp(`: pid:\\[${ino}\\]$`), query)
+      await current.hover()
+      t.true(((await tab.textContent('#details')) ?? '').includes(`docker:${name('graph')}`))
+    }
+    t.deepEqual(errors, [])
+  })
+})

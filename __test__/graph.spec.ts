@@ -12,12 +12,12 @@ import { fileURLToPath } from 'node:url'
 import { XMLValidator } from 'fast-xml-parser'
 
 import { discover, getParentns, renderHtml, renderPng, renderSvg, toDot, type NamespaceModel } from '../index.js'
+import { browserTest, chromiumNote, withTab } from './helpers/browser.js'
 import { isRoot, nsInode, startSleeper, stop, stopAll, userNamespaceChain } from './helpers/procs.js'
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
 const graphns = join(repo, 'bin', 'graphns')
 const artifacts = join(repo, '__test__', 'artifacts')
-const CHROMIUM = '/usr/bin/chromium'
 
 /** A namespace of the zoo, as /proc shows it. */
 interface Expected {
@@ -179,7 +179,7 @@ function parseDot(dot: string): Dot {
 }
 
 test('the DOT has a node for each namespace of the zoo, styled by how it lives, and exactly its edges', (t) => {
-  const dot = parseDot(toDot(discover()))
+  const dot = parseDot(toDot(discover(), { expand: true }))
   for (const ns of zoo.namespaces) {
     const node = dot.nodes.get(id(ns.type, ns.ino))
     if (!node) return t.fail(`no node for ${ns.type}:[${ns.ino}]`)
@@ -200,16 +200,16 @@ test('the DOT has a node for each namespace of the zoo, styled by how it lives, 
   t.is(touching.length, owner.length + parent.length)
   // The legend's samples are no namespaces.
   t.true([...dot.nodes.keys()].some((k) => k.startsWith('legend_')))
-  t.false(parseDot(toDot(discover(), { legend: false })).nodes.has('legend_user'))
+  t.false(parseDot(toDot(discover(), { legend: false, expand: true })).nodes.has('legend_user'))
 })
 
 test('with details, a user namespace lists the namespaces of other types it owns', (t) => {
   const all = discover({ types: ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'] })
   const label = (dot: string): string => parseDot(dot).nodes.get(id('user', zoo.deepPid.ownerIno))!.label!
-  t.regex(label(toDot(all, { details: true })), new RegExp(`\nowns:\n(.*\n)*.*net:\\[${zoo.deepPid.netIno}\\]`))
-  t.notRegex(label(toDot(all)), /owns:/)
+  t.regex(label(toDot(all, { details: true, expand: true })), new RegExp(`\nowns:\n(.*\n)*.*net:\\[${zoo.deepPid.netIno}\\]`))
+  t.notRegex(label(toDot(all, { expand: true })), /owns:/)
   // Only user and PID namespaces become nodes.
-  t.true([...parseDot(toDot(all, { details: true })).nodes.keys()].every((k) => /^(user|pid|legend)_/.test(k)))
+  t.true([...parseDot(toDot(all, { details: true, expand: true })).nodes.keys()].every((k) => /^(user|pid|legend)_/.test(k)))
 })
 
 function checkSvg(t: ExecutionContext, svg: string): void {
@@ -227,7 +227,7 @@ function pngSize(t: ExecutionContext, png: Buffer): { width: number; height: num
 }
 
 test('the SVG is well-formed and has every namespace; the PNG decodes to a sensible size', async (t) => {
-  const svg = await renderSvg(zooModel(discover()))
+  const svg = await renderSvg(zooModel(discover()), { expand: true })
   checkSvg(t, svg)
   const { width, height } = pngSize(t, await renderPng(svg))
   t.true(width >= 400 && width <= 16384, `width ${width}`)
@@ -238,31 +238,10 @@ test('the SVG is well-formed and has every namespace; the PNG decodes to a sensi
   t.regex(await renderSvg('digraph { a -> b }'), /<svg[\s>]/)
 })
 
-const chromiumHere = existsSync(CHROMIUM)
-const browserTest = chromiumHere || process.env.CI === 'true' ? test : test.skip
-const browserTitle = `the HTML page in chromium: every node, search by inode and by pid, details on hover${
-  chromiumHere ? '' : ' (skipped: /usr/bin/chromium is missing; apt-get install -y chromium)'
-}`
-
-browserTest(browserTitle, async (t) => {
-  if (!chromiumHere) return t.fail(`${CHROMIUM} is missing: install it with apt-get install -y chromium (CI needs it)`)
-  const { chromium } = await import('playwright-core')
+browserTest(`the HTML page in chromium: every node, search by inode and by pid, details on hover${chromiumNote}`, async (t) => {
   const page = join(artifacts, 'graph.html')
-  writeFileSync(page, await renderHtml(zooModel(discover()), { title: 'graph.spec zoo' }))
-  const profile = mkdtempSync(join(tmpdir(), 'graphns-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  })
-  try {
-    const tab = context.pages()[0] ?? (await context.newPage())
-    const fetched: string[] = []
-    tab.on('request', (r) => void (r.url().startsWith('file:') || fetched.push(r.url())))
-    const errors: string[] = []
-    tab.on('pageerror', (e) => errors.push(String(e)))
+  writeFileSync(page, await renderHtml(zooModel(discover()), { title: 'graph.spec zoo', expand: true }))
+  await withTab(async (tab, { errors, fetched }) => {
     await tab.goto(`file://${page}`)
     for (const ns of zoo.namespaces) t.is(await tab.locator(`g.node[data-ino="${ns.ino}"]`).count(), 1, `${ns.type}:[${ns.ino}]`)
 
@@ -326,10 +305,7 @@ browserTest(browserTitle, async (t) => {
     await tab.screenshot({ path: join(artifacts, 'graph-page.png') })
     t.deepEqual(fetched, [], 'the page fetches nothing')
     t.deepEqual(errors, [])
-  } finally {
-    await context.close()
-    rmSync(profile, { recursive: true, force: true })
-  }
+  })
 })
 
 // ---------------------------------------------------------------- the CLI
@@ -344,7 +320,7 @@ test('graphns -o FILE writes the format its extension names', (t) => {
   try {
     for (const ext of ['svg', 'png', 'html', 'dot']) {
       const file = join(dir, `x.${ext}`)
-      const r = run(['-o', file])
+      const r = run(['--expand', '-o', file])
       t.is(r.status, 0, r.stderr)
       t.is(r.stdout.length, 0)
       const data = readFileSync(file)
@@ -370,7 +346,7 @@ test('graphns -o FILE writes the format its extension names', (t) => {
 })
 
 test('graphns writes SVG to stdout by default, and --format chooses another', (t) => {
-  const svg = run([])
+  const svg = run(['-e'])
   t.is(svg.status, 0, svg.stderr)
   checkSvg(t, svg.stdout.toString())
   const dot = run(['--format', 'dot', '-d'])
@@ -380,7 +356,7 @@ test('graphns writes SVG to stdout by default, and --format chooses another', (t
   const png = run(['--format=png'])
   t.is(png.status, 0)
   pngSize(t, png.stdout)
-  const html = run(['--format', 'html'])
+  const html = run(['--format', 'html', '--expand'])
   t.true(html.stdout.toString().startsWith('<!DOCTYPE html>'))
   if (!isRoot) t.regex(svg.stderr, /note: not running as root/)
 })
@@ -428,7 +404,7 @@ test('graphns --open writes the page and hands it to xdg-open, or prints its pat
 
     writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\necho "$@" > ${record}\n`)
     chmodSync(join(bin, 'xdg-open'), 0o755)
-    const opened = run(['--open'], { ...process.env, PATH: `${bin}:/usr/bin:/bin` })
+    const opened = run(['--open', '--expand'], { ...process.env, PATH: `${bin}:/usr/bin:/bin` })
     t.is(opened.status, 0, opened.stderr)
     const path = opened.stdout.toString().trim()
     for (let i = 0; i < 500 && !existsSync(record); i++) await sleep(10)

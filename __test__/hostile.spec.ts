@@ -164,7 +164,7 @@ for (const tool of ['lsuserns', 'lspidns', 'lsallns'] as const) {
 }
 
 test('graphns --format dot shows each hostile name escaped inside its label', (t) => {
-  const r = run([process.execPath, bin('graphns'), '--format', 'dot'])
+  const r = run([process.execPath, bin('graphns'), '--format', 'dot', '--expand'])
   t.is(r.status, 0, r.stderr)
   assertInert(t, r.stdout, 'dot')
   for (const n of named) {
@@ -203,7 +203,7 @@ rootTest('a bind mount on a hostile path is shown escaped by lsuserns, lsallns a
       // The graph shortens long paths from the front; the file's own name stays.
       ['graphns', `  user_${ino} [id=`, escaped(Buffer.from(basename(path))).replace(/\\/g, '\\\\')],
     ] as const) {
-      const r = run([process.execPath, bin(tool), ...(tool === 'graphns' ? ['--format', 'dot'] : [])])
+      const r = run([process.execPath, bin(tool), ...(tool === 'graphns' ? ['--format', 'dot', '--expand'] : [])])
       t.is(r.status, 0, r.stderr)
       assertInert(t, r.stdout, tool)
       const lines = linesWith(r.stdout, key)

@@ -36,7 +36,7 @@ featureTest('pidfdNamespace', '6.11', 'a PID namespace no process has entered ye
   const ino = ns!.ino
   t.regex(tool('lspidns'), new RegExp(`pid:\\[${ino}\\] no process \\(pending\\) owner user:\\[${nsInode(pid!, 'user')}\\]\\n`))
   t.regex(tool('lsallns', ['-t', 'pid']), new RegExp(`^\\s*${ino} pid .* pending +- +\\(pending\\)$`, 'm'))
-  const dot = tool('graphns', ['--format', 'dot'])
+  const dot = tool('graphns', ['--format', 'dot', '--expand'])
   t.regex(dot, new RegExp(`  pid_${ino} \\[id="pid_${ino}", class="ns pid pending", label="pid:\\[${ino}\\]\\\\nno process \\(pending\\)\\\\n`))
   stop(pid!)
 })

@@ -8,6 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 export interface Scene {
   processes: number
   userNamespaces: number
+  /** The processes started, one per user namespace (each is in its user namespace, and the PID namespaces lie below it). */
+  pids: number[]
   end(): Promise<void>
 }
 
@@ -83,7 +85,44 @@ export async function startScene(processes: number, userNamespaces: number): Pro
     await end()
     throw err
   }
-  return { processes: userNamespaces * (3 + extra), userNamespaces, end }
+  return { processes: userNamespaces * (3 + extra), userNamespaces, pids: started.map((c) => c.pid!), end }
+}
+
+/** `count` sibling PID namespaces in one user namespace, as a host with a few hundred pods has them. */
+export interface SiblingScene {
+  /** The one process in each PID namespace (its init, a sleep). */
+  pids: number[]
+  end(): Promise<void>
+}
+
+/**
+ * Starts one user namespace in which `count` PID namespaces, each with one
+ * sleep as its init, sit side by side below ours; waits until each runs.
+ */
+export async function startSiblingScene(count: number): Promise<SiblingScene> {
+  const script = `for i in $(seq ${count}); do unshare --pid --fork --kill-child sleep 100000 & done; wait`
+  const child = spawn('unshare', ['-Ur', '--kill-child', 'sh', '-c', script], { stdio: 'ignore' })
+  const end = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve()
+      child.once('exit', () => resolve())
+      // --kill-child ties the shell, and through each unshare's own --kill-child every sleep, to this process.
+      child.kill('SIGKILL')
+    })
+  try {
+    for (let waited = 0; ; waited += 200) {
+      const tree = processTree()
+      // Below the outer unshare: the shell, each inner unshare and its sleep.
+      const shell = tree.get(child.pid!) ?? []
+      const sleeps = shell.flatMap((sh) => (tree.get(sh) ?? []).flatMap((u) => tree.get(u) ?? []))
+      if (sleeps.length === count) return { pids: sleeps, end }
+      if (waited > 60_000) throw new Error(`scene not ready: ${sleeps.length} of ${count} PID namespaces`)
+      await sleep(200)
+    }
+  } catch (err) {
+    await end()
+    throw err
+  }
 }
 
 export const ROUNDS = 5

@@ -5,16 +5,18 @@ import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { delimiter, extname, join } from 'node:path'
 
-import { buildGraph, toDot } from '../lib/graph.js'
+import { buildGraph, toDot, viewData } from '../lib/graph.js'
+import { GROUP_AT } from '../lib/group.js'
 import { htmlPage } from '../lib/page.js'
 import { loadGraphviz, renderPng, renderSvg } from '../lib/render.js'
+import { viewDot } from '../lib/view.js'
 import { HELP_HELP, SCAN_HELP, SCAN_OPTIONS, UsageError, library, notRootNote, parseOptions, runTool, scanOption, version } from './common.js'
 
 const NAME = 'graphns'
 const FORMATS = ['svg', 'png', 'html', 'dot'] as const
 type Format = (typeof FORMATS)[number]
 
-const USAGE = `Usage: ${NAME} [-d] [-o FILE] [--format svg|png|html|dot] [--open] [--scan=HOW]\n`
+const USAGE = `Usage: ${NAME} [-d] [-e] [-o FILE] [--format svg|png|html|dot] [--open] [--scan=HOW]\n`
 
 const HELP = `${USAGE}
 Draw the user and PID namespace hierarchies of this machine: a node for each
@@ -24,7 +26,15 @@ in its own style), parent-to-child edges, and a dashed edge from each PID
 namespace to the user namespace that owns it. Graphviz runs inside the tool
 (WebAssembly); nothing else needs installing. Run as root to see all.
 
+Where ${GROUP_AT} or more sibling namespaces are alike (same type, subtrees of the
+same shape, a process in each, the same owner), they are drawn as one node
+\`N × TYPE ns\` that says what they share: the overview, in every format. The
+page expands a group on a click, and its search finds any namespace inside
+one. A namespace that stands out (hidden, pending, kept by a descriptor or a
+bind mount, another owner) is never folded.
+
   -d, --details         under each user namespace, list the namespaces of other types it owns
+  -e, --expand          draw every namespace: fold no group (slow past a few thousand)
   -o, --output=FILE     write to FILE; its extension (.svg, .png, .html, .dot) gives the format
       --format=FORMAT   svg (the default), png, html (a page with pan, zoom and search) or dot
       --open            write the HTML page to a temporary file and open it with xdg-open
@@ -40,6 +50,7 @@ Exit status: 0 on success, 1 on failure, 2 on bad usage.
 const OPTIONS = {
   ...SCAN_OPTIONS,
   details: { type: 'boolean', short: 'd' },
+  expand: { type: 'boolean', short: 'e' },
   output: { type: 'string', short: 'o' },
   format: { type: 'string' },
   open: { type: 'boolean' },
@@ -99,20 +110,23 @@ async function main(argv: string[]): Promise<string | Buffer> {
   }
 
   const lap = timer()
-  const options = { details: values.details === true }
-  const { NSTYPE_NAMES, discover } = await library()
-  const model = discover({ types: options.details ? NSTYPE_NAMES : ['user', 'pid'], scan: scanOption(values) })
+  const options = { details: values.details === true, expand: values.expand === true }
+  const { NSTYPE_NAMES, discoverAsync } = await library()
+  // Graphviz's WebAssembly compiles while discovery runs on another thread.
+  const graphviz = format === 'dot' ? undefined : loadGraphviz()
+  const model = await discoverAsync({ types: options.details ? NSTYPE_NAMES : ['user', 'pid'], scan: scanOption(values) })
   notRootNote(NAME)
   lap(`discover (${model.namespaces.length} namespaces)`)
   const graph = buildGraph(model, options)
-  let output: string | Buffer = toDot(graph, options)
-  lap(`graph (${graph.nodes.length} nodes, ${graph.edges.length} edges)`)
-  if (format !== 'dot') {
-    await loadGraphviz()
+  const view = graph.groups.length > 0 ? viewData(graph, options) : null
+  let output: string | Buffer = view === null ? toDot(graph, options) : viewDot(view, new Set())
+  lap(`graph (${graph.nodes.length} nodes, ${graph.edges.length} edges, ${graph.groups.length} groups)`)
+  if (graphviz !== undefined) {
+    await graphviz
     lap('load graphviz')
     const svg = await renderSvg(output)
     lap('layout')
-    output = format === 'png' ? await renderPng(svg) : format === 'html' ? htmlPage(svg, graph, `Linux namespaces on ${hostname()}`) : svg
+    output = format === 'png' ? await renderPng(svg) : format === 'html' ? htmlPage(svg, graph, `Linux namespaces on ${hostname()}`, view) : svg
     if (format === 'png' || format === 'html') lap(format)
   }
 

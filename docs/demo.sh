@@ -14,6 +14,8 @@ settle
 nsenter --preserve-credentials -U -t "$top" unshare -Ur sleep infinity &   # its child
 unshare -Ur unshare -Ur sleep infinity &                            # a hidden parent
 unshare -Ur --pid --fork unshare --pid --fork sleep infinity &      # two PID namespaces
+# 24 alike PID namespaces side by side in one user namespace: drawn as one group
+unshare -Ur sh -c 'for i in $(seq 24); do unshare --pid --fork sleep infinity & done; wait' &
 unshare -Ur sleep infinity & gone=$!
 settle
 sh -c "exec 3</proc/$gone/ns/user; exec sleep infinity" &           # kept by fd 3 only

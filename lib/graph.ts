@@ -1,7 +1,11 @@
 // The user and PID namespace hierarchies of a discover() model as a graph,
 // and that graph in Graphviz's DOT language. Pure functions of the model.
+import { GROUP_AT, groupAlike, type GraphGroup } from './group.js'
 import { byOwner, holderOf, holderText, nsName, processText, uidText } from './labels.js'
 import type { DiscoveredNamespace, NamespaceModel } from './model.js'
+import { viewDot, type ViewData } from './view.js'
+
+export type { GraphGroup }
 
 /**
  * Why a namespace lives: a process is in it, or only an fd or a bind mount
@@ -33,8 +37,11 @@ export interface GraphEdge {
 }
 
 export interface NamespaceGraph {
+  /** Every user and PID namespace of the model, also those a group folds. */
   nodes: GraphNode[]
   edges: GraphEdge[]
+  /** The runs of alike siblings folded into one node each; none with `expand`. */
+  groups: GraphGroup[]
 }
 
 export interface GraphOptions {
@@ -42,11 +49,17 @@ export interface GraphOptions {
   details?: boolean
   /** Draw the legend. Default: true. */
   legend?: boolean
+  /** Draw every namespace: fold no alike siblings into a group. Default: false. */
+  expand?: boolean
+  /** Fold a run of alike siblings from this many on. Default: {@link GROUP_AT} (20). */
+  groupAt?: number
 }
 
 const DRAWN = new Set(['user', 'pid'])
 const DETAILS_PER_TYPE = 3
 const LARGE = 300
+/** The most members in one row of an expanded group, so that a view fitted to a screen stays readable. */
+const WRAP = 8
 // Graphviz measures text with Helvetica's metrics, which Arial and Liberation Sans share.
 const FONT = 'Helvetica'
 
@@ -102,7 +115,8 @@ export function buildGraph(model: NamespaceModel, options: GraphOptions = {}): N
     if (parent?.type === ns.type) edges.push({ kind: 'parent', from: nodeId(parent), to: nodeId(ns) })
     if (ns.type === 'pid' && user?.type === 'user') edges.push({ kind: 'owner', from: nodeId(ns), to: nodeId(user) })
   }
-  return { nodes, edges }
+  const groups = options.expand ? [] : groupAlike(nodes, edges, options.groupAt ?? GROUP_AT)
+  return { nodes, edges, groups }
 }
 
 /**
@@ -136,7 +150,11 @@ const FAST = { splines: 'line', mclimit: 0.1, nslimit: 1, nslimit1: 1, searchsiz
 
 const OWNER_EDGE = { class: 'owner', style: 'dashed', color: '#7a7a7a', dir: 'back', arrowtail: 'vee' }
 
-function legend(): string[] {
+const GROUP_STYLE = { style: 'rounded,filled', color: '#333333', peripheries: 2 }
+
+const CLUSTER_STYLE = { style: 'rounded,dashed', color: '#888888', fontcolor: '#444444', fontsize: 10, labeljust: 'l' }
+
+function legend(groups: boolean): string[] {
   const node = (id: string, type: string, kind: GraphNodeKind, text: string): string =>
     `    ${id} ${attrs({ id, class: 'legend', label: text, ...TYPE_STYLE[type], ...KIND_STYLE[kind] })}`
   return [
@@ -151,10 +169,17 @@ function legend(): string[] {
     node('legend_pending', 'pid', 'pending', 'pending: no process\nhas entered it yet'),
     `    legend_user -> legend_child ${attrs({ class: 'legend', label: ' parent → child', fontsize: 9 })}`,
     `    legend_user -> legend_pid ${attrs({ ...OWNER_EDGE, class: 'legend', label: ' owned by', fontsize: 9 })}`,
+    // Two columns, so that the legend takes little of a wide drawing's width.
     `    legend_pid -> legend_hidden ${attrs({ style: 'invis' })}`,
     `    legend_child -> legend_fd ${attrs({ style: 'invis' })}`,
-    `    legend_child -> legend_bind ${attrs({ style: 'invis' })}`,
-    `    legend_pid -> legend_pending ${attrs({ style: 'invis' })}`,
+    `    legend_hidden -> legend_pending ${attrs({ style: 'invis' })}`,
+    `    legend_fd -> legend_bind ${attrs({ style: 'invis' })}`,
+    ...(groups
+      ? [
+          `    legend_group ${attrs({ id: 'legend_group', class: 'legend', label: 'N alike siblings\ndrawn as one: the\npage expands them', ...TYPE_STYLE.pid, ...GROUP_STYLE })}`,
+          `    legend_pending -> legend_group ${attrs({ style: 'invis' })}`,
+        ]
+      : []),
     '  }',
   ]
 }
@@ -165,22 +190,17 @@ function legend(): string[] {
  * `class="parent"`. An ownership edge, from a PID namespace to its user
  * namespace, is written `USER -> PID [class="owner", dir=back]`, so that PID
  * namespaces rank below the user namespaces that own them.
+ *
+ * Where the graph has groups (see {@link GraphOptions.groupAt}), the DOT is
+ * the overview instead: each group one node `group_TYPE_INODE` with
+ * `class="group TYPE"`, and an edge to or from any of its members drawn once,
+ * to the group. With `expand: true`, every namespace's node.
  */
 export function toDot(model: NamespaceModel | NamespaceGraph, options: GraphOptions = {}): string {
   const graph = 'nodes' in model ? model : buildGraph(model, options)
-  const lines = [
-    'digraph namespaces {',
-    `  graph ${attrs({ id: 'namespaces', fontname: FONT, nodesep: 0.2, ranksep: 0.45, bgcolor: 'white' })}`,
-    // A large graph trades some crossings and curves for time: 1,500 nodes lay out in well under a second.
-    ...(graph.nodes.length > LARGE ? [`  graph ${attrs(FAST)}`] : []),
-    `  node ${attrs({ shape: 'box', fontname: FONT, fontsize: 10, margin: '0.1,0.04' })}`,
-    `  edge ${attrs({ color: '#444444', arrowsize: 0.7, fontname: FONT })}`,
-  ]
-  if (options.legend !== false) lines.push(...legend())
-  for (const n of graph.nodes) {
-    const style = { ...TYPE_STYLE[n.ns.type], ...KIND_STYLE[n.kind] }
-    lines.push(`  ${n.id} ${attrs({ id: n.id, class: `ns ${n.ns.type} ${n.kind}`, label: n.label.join('\n'), ...style })}`)
-  }
+  if (graph.groups.length > 0 && !options.expand) return viewDot(viewData(graph, options), new Set())
+  const lines = ['digraph namespaces {', ...head(graph.nodes.length > LARGE, false, options)]
+  for (const n of graph.nodes) lines.push(`  ${n.id} ${nodeAttrs(n)}`)
   for (const e of graph.edges) {
     lines.push(
       e.kind === 'parent'
@@ -192,3 +212,52 @@ export function toDot(model: NamespaceModel | NamespaceGraph, options: GraphOpti
   return `${lines.join('\n')}\n`
 }
 
+function head(large: boolean, groups: boolean, options: GraphOptions): string[] {
+  return [
+    `  graph ${attrs({ id: 'namespaces', fontname: FONT, nodesep: 0.2, ranksep: 0.45, bgcolor: 'white', ...(groups ? { compound: 'true' } : {}) })}`,
+    // A large graph trades some crossings and curves for time: 1,500 nodes lay out in well under a second.
+    ...(large ? [`  graph ${attrs(FAST)}`] : []),
+    `  node ${attrs({ shape: 'box', fontname: FONT, fontsize: 10, margin: '0.1,0.04' })}`,
+    `  edge ${attrs({ color: '#444444', arrowsize: 0.7, fontname: FONT })}`,
+    ...(options.legend !== false ? legend(groups) : []),
+  ]
+}
+
+function nodeAttrs(n: GraphNode): string {
+  const style = { ...TYPE_STYLE[n.ns.type], ...KIND_STYLE[n.kind] }
+  return attrs({ id: n.id, class: `ns ${n.ns.type} ${n.kind}`, label: n.label.join('\n'), ...style })
+}
+
+/**
+ * What the views of a grouped graph are drawn from: the overview by
+ * graphns, any other by the page. Its DOT is {@link toDot}'s, but for the
+ * groups and the clusters of expanded ones.
+ */
+export function viewData(graph: NamespaceGraph, options: GraphOptions = {}): ViewData {
+  const nodes: Record<string, string> = {}
+  for (const n of graph.nodes) nodes[n.id] = nodeAttrs(n)
+  const parent: Record<string, string> = {}
+  const edges: ViewData['edges'] = []
+  for (const e of graph.edges) {
+    if (e.kind === 'parent') parent[e.to] = e.from
+    edges.push([e.from, e.to, e.kind === 'parent' ? 0 : 1])
+  }
+  const groups: ViewData['groups'] = {}
+  for (const g of graph.groups) {
+    groups[g.id] = {
+      parent: g.parent,
+      members: g.members,
+      node: attrs({ id: g.id, class: `group ${g.type}`, label: g.label.join('\n'), ...TYPE_STYLE[g.type], ...GROUP_STYLE }),
+      cluster: attrs({ id: `cluster_${g.id}`, class: 'expanded', label: g.label[0]!, fontname: FONT, ...CLUSTER_STYLE }).slice(1, -1),
+    }
+  }
+  return {
+    head: head(graph.nodes.length > LARGE, true, options),
+    nodes,
+    parent,
+    groups,
+    edges,
+    edgeAttrs: [attrs({ class: 'parent' }).slice(1, -1), attrs(OWNER_EDGE).slice(1, -1)],
+    wrap: WRAP,
+  }
+}

@@ -130,3 +130,34 @@ export function isolationText(ns: ContainerNamespace, ownerUid: number | null = 
       return '?'
   }
 }
+
+/** What the members of a group of alike namespaces share, as graphns draws it. */
+export interface GroupFacts {
+  count: number
+  type: string
+  /** The fewest and the most processes in one member. */
+  processes: [number, number]
+  /** How many namespaces of its type lie below each member. */
+  below: number
+  /** The owner uid, in uidText's words. */
+  owner: string
+  /** For PID namespaces: the owning user namespace's name, or `N × user ns` where a group of them owns them. */
+  ownedBy: string | null
+  /** The namespaces of other types the members own, by type (with details). */
+  owns: [string, number][]
+}
+
+/**
+ * The lines of a group's label: `412 × pid ns`, `1 process each`,
+ * `each with 1 pid ns below`, `owned by user:[…]`, `owner root (0)`.
+ */
+export function groupLabel(g: GroupFacts): string[] {
+  const [least, most] = g.processes
+  const processes = least === most ? `${least} process${least === 1 ? '' : 'es'} each` : `${least} to ${most} processes each`
+  const lines = [`${g.count} × ${g.type} ns`, processes]
+  if (g.below > 0) lines.push(`each with ${g.below} ${g.type} ns below`)
+  if (g.ownedBy !== null) lines.push(`owned by ${g.ownedBy}`)
+  lines.push(`owner ${g.owner}`)
+  if (g.owns.length > 0) lines.push(`owning ${g.owns.map(([type, n]) => `${n} ${type}`).join(', ')}`)
+  return lines
+}

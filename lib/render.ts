@@ -1,9 +1,10 @@
 // A namespace graph drawn: laid out by Graphviz compiled to WebAssembly (no
 // `dot` binary) into SVG, rendered to PNG by resvg, or put in a
 // self-contained HTML page. Graphviz and resvg are loaded when first needed.
-import { buildGraph, toDot, type GraphOptions, type NamespaceGraph } from './graph.js'
+import { buildGraph, toDot, viewData, type GraphOptions, type NamespaceGraph } from './graph.js'
 import type { NamespaceModel } from './model.js'
 import { htmlPage } from './page.js'
+import { markSvg } from './view.js'
 
 export interface PngOptions {
   /** Pixels per SVG point. Default: 1.5, lowered so that neither side exceeds `maxSize`. */
@@ -24,12 +25,12 @@ export function loadGraphviz(): ReturnType<GraphvizModule['Graphviz']['load']> {
 /**
  * The drawing as SVG, laid out by Graphviz's dot in WebAssembly, from a model
  * or from DOT text. Each namespace's group has `id="TYPE_INODE"`,
- * `data-type` and `data-ino`.
+ * `data-type` and `data-ino`; each group of alike namespaces' (see
+ * {@link GraphOptions.expand}) `id` and `data-group` are `group_TYPE_INODE`.
  */
 export async function renderSvg(input: NamespaceModel | NamespaceGraph | string, options: GraphOptions = {}): Promise<string> {
   const dot = typeof input === 'string' ? input : toDot(input, options)
-  const svg = (await loadGraphviz()).dot(dot, 'svg')
-  return svg.replace(/<g id="(user|pid)_(\d+)" class="node/g, '<g id="$1_$2" data-type="$1" data-ino="$2" class="node')
+  return markSvg((await loadGraphviz()).dot(dot, 'svg'))
 }
 
 /** An SVG as PNG, rendered by resvg. */
@@ -51,9 +52,17 @@ export async function renderPng(svg: string, options: PngOptions = {}): Promise<
 /**
  * A self-contained HTML page (no network) with the drawing, pan and zoom,
  * a search box (inode, pid or process name) and each namespace's details on
- * hover.
+ * hover. Where alike namespaces are grouped, it opens on the overview,
+ * expands a group on a click, and expands what folds a namespace the search
+ * finds.
  */
 export async function renderHtml(model: NamespaceModel, options: GraphOptions & { title?: string } = {}): Promise<string> {
   const graph = buildGraph(model, options)
-  return htmlPage(await renderSvg(graph, options), graph, options.title ?? 'Linux namespaces')
+  return pageOf(graph, await renderSvg(graph, options), options)
+}
+
+/** The page of a graph already drawn as `svg` (by renderSvg with the same options). */
+export function pageOf(graph: NamespaceGraph, svg: string, options: GraphOptions & { title?: string } = {}): string {
+  const grouped = graph.groups.length > 0 && !options.expand
+  return htmlPage(svg, graph, options.title ?? 'Linux namespaces', grouped ? viewData(graph, options) : null)
 }
