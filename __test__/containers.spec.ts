@@ -519,3 +519,29 @@ engineTest('the graph page finds a namespace by the name and the id of a contain
     t.deepEqual(errors, [])
   })
 })
+
+engineTest("graphns draws a container's namespaces in a box labelled with its name, overview and --expand alike", async (t) => {
+  const id = dockerRun('box')
+  const pid = Number(docker('inspect', '-f', '{{.State.Pid}}', id))
+  const node = `pid_${nsInode(pid, 'pid')}`
+  for (const args of [[], ['--expand']]) {
+    const made = await run('graphns', ['--format', 'dot', ...args])
+    t.is(made.status, 0, made.stderr)
+    const lines = made.stdout.split('\n')
+    const at = lines.findIndex((line) => line.trim().startsWith(`${node} [`))
+    t.true(at > 0, `${node} is drawn (${args.join(' ')})`)
+    // The nearest cluster opened above the node and not closed before it.
+    let depth = 0
+    let box = -1
+    for (let i = at - 1; i >= 0 && box < 0; i--) {
+      const line = lines[i]!.trim()
+      if (line === '}') depth++
+      else if (line.startsWith('subgraph ')) {
+        if (depth === 0) box = i
+        else depth--
+      }
+    }
+    t.regex(lines[box] ?? '', /^\s*subgraph cluster_container_/, args.join(' '))
+    t.true((lines[box + 1] ?? '').includes(`label="docker:${name('box')}"`), lines[box + 1])
+  }
+})

@@ -1,7 +1,7 @@
 // The user and PID namespace hierarchies of a discover() model as a graph,
 // and that graph in Graphviz's DOT language. Pure functions of the model.
 import { GROUP_AT, groupAlike, type GraphGroup } from './group.js'
-import { byOwner, holderOf, holderText, nsName, processText, uidText } from './labels.js'
+import { byOwner, containersText, holderOf, holderText, nsName, processText, uidText } from './labels.js'
 import type { DiscoveredNamespace, NamespaceModel } from './model.js'
 import { viewDot, type ViewData } from './view.js'
 
@@ -154,6 +154,32 @@ const GROUP_STYLE = { style: 'rounded,filled', color: '#333333', peripheries: 2 
 
 const CLUSTER_STYLE = { style: 'rounded,dashed', color: '#888888', fontcolor: '#444444', fontsize: 10, labeljust: 'l' }
 
+const BOX_STYLE = { style: 'rounded', color: '#c07a1a', fontcolor: '#8a5200', fontsize: 10, labeljust: 'l' }
+
+/**
+ * The containers' boxes: each drawn namespace that containers have a process
+ * in (none of the host's), under the label of its containers; namespaces of
+ * the same label share a box. The cluster attributes of each box, and its
+ * index by node id.
+ */
+function containerBoxes(graph: NamespaceGraph): { boxes: string[]; boxOf: Record<string, number> } {
+  const index = new Map<string, number>()
+  const boxes: string[] = []
+  const boxOf: Record<string, number> = {}
+  for (const n of graph.nodes) {
+    const label = n.ns.host ? null : containersText(n.ns.containers)
+    if (label === null) continue
+    let i = index.get(label)
+    if (i === undefined) {
+      i = boxes.length
+      index.set(label, i)
+      boxes.push(attrs({ id: `container_${i}`, class: 'container', label, fontname: FONT, ...BOX_STYLE }).slice(1, -1))
+    }
+    boxOf[n.id] = i
+  }
+  return { boxes, boxOf }
+}
+
 function legend(groups: boolean): string[] {
   const node = (id: string, type: string, kind: GraphNodeKind, text: string): string =>
     `    ${id} ${attrs({ id, class: 'legend', label: text, ...TYPE_STYLE[type], ...KIND_STYLE[kind] })}`
@@ -200,7 +226,13 @@ export function toDot(model: NamespaceModel | NamespaceGraph, options: GraphOpti
   const graph = 'nodes' in model ? model : buildGraph(model, options)
   if (graph.groups.length > 0 && !options.expand) return viewDot(viewData(graph, options), new Set())
   const lines = ['digraph namespaces {', ...head(graph.nodes.length > LARGE, false, options)]
-  for (const n of graph.nodes) lines.push(`  ${n.id} ${nodeAttrs(n)}`)
+  const { boxes, boxOf } = containerBoxes(graph)
+  for (const n of graph.nodes) if (boxOf[n.id] === undefined) lines.push(`  ${n.id} ${nodeAttrs(n)}`)
+  boxes.forEach((box, i) => {
+    lines.push(`  subgraph cluster_container_${i} {`, `    graph [${box}]`)
+    for (const n of graph.nodes) if (boxOf[n.id] === i) lines.push(`    ${n.id} ${nodeAttrs(n)}`)
+    lines.push('  }')
+  })
   for (const e of graph.edges) {
     lines.push(
       e.kind === 'parent'
@@ -254,6 +286,7 @@ export function viewData(graph: NamespaceGraph, options: GraphOptions = {}): Vie
   return {
     head: head(graph.nodes.length > LARGE, true, options),
     nodes,
+    ...containerBoxes(graph),
     parent,
     groups,
     edges,

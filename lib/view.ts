@@ -24,6 +24,9 @@ export interface ViewData {
   /** Each namespace's parent by node id (the parent edges). */
   parent: Record<string, string>
   groups: Record<string, ViewGroup>
+  /** The DOT attributes of each container's box (its cluster), and the box of each namespace that has one. */
+  boxes: string[]
+  boxOf: Record<string, number>
   /** `[from, to, kind]`: kind 0 from parent to child, 1 from a PID namespace to its owning user namespace. */
   edges: [string, string, 0 | 1][]
   /** The DOT attributes of a parent edge and of an owner edge (drawn from the user namespace, dir=back). */
@@ -148,7 +151,17 @@ export function viewDot(data: ViewData, expanded: ReadonlySet<string>): string {
 
   const lines = ['digraph namespaces {', ...data.head]
   const emit = (scope: string | null, indent: string): void => {
-    for (const id of items.get(scope) ?? []) lines.push(`${indent}${id} ${data.nodes[id] ?? data.groups[id]!.node}`)
+    const boxed = new Map<number, string[]>()
+    for (const id of items.get(scope) ?? []) {
+      const box = data.boxOf[id]
+      if (box === undefined) lines.push(`${indent}${id} ${data.nodes[id] ?? data.groups[id]!.node}`)
+      else boxed.set(box, [...(boxed.get(box) ?? []), id])
+    }
+    for (const [box, ids] of boxed) {
+      lines.push(`${indent}subgraph cluster_container_${box}_${scope ?? 'top'} {`, `${indent}  graph [${data.boxes[box]}]`)
+      for (const id of ids) lines.push(`${indent}  ${id} ${data.nodes[id]}`)
+      lines.push(`${indent}}`)
+    }
     for (const g of clusters.get(scope) ?? []) {
       lines.push(`${indent}subgraph cluster_${g} {`, `${indent}  graph [${data.groups[g]!.cluster}]`)
       emit(g, `${indent}  `)
