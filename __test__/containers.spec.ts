@@ -6,7 +6,8 @@
 // cannot run (not root, no dockerd). Ends only the containers it made.
 import test, { type ExecutionContext } from 'ava'
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import type { ContainerNamespace, DiscoveredNamespace, ListedContainer, NstypeName } from '../index.js'
@@ -504,6 +505,7 @@ engineTest('the graph page finds a namespace by the name and the id of a contain
   const pid = Number(docker('inspect', '-f', '{{.State.Pid}}', id))
   const ino = nsInode(pid, 'pid')
   const page = fileURLToPath(new URL(`artifacts/graph-containers-${process.pid}.html`, import.meta.url))
+  mkdirSync(dirname(page), { recursive: true })
   const made = await run('graphns', ['-o', page])
   t.is(made.status, 0, made.stderr)
   await withTab(async (tab, { errors }) => {
