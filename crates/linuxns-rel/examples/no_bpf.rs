@@ -11,6 +11,9 @@ use std::process::{exit, Command};
 
 #[path = "../tests/common/no_bpf.rs"]
 mod no_bpf;
+#[allow(dead_code)] // only its installer of seccomp filters
+#[path = "../tests/common/older_kernel.rs"]
+mod older_kernel;
 
 fn main() {
     let args: Vec<_> = std::env::args_os().skip(1).collect();

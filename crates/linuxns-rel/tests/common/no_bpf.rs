@@ -1,14 +1,15 @@
 //! Makes the calling process, its threads and what it runs from now on meet
 //! `EPERM` from `bpf(2)`, as under a container runtime's default seccomp
 //! profile, through a seccomp filter that stays on across `exec`. Shared by
-//! the tests and by `examples/no_bpf.rs`.
+//! the tests and by `examples/no_bpf.rs` (which includes `older_kernel.rs`
+//! beside it for the filter's installer).
 
 /// Installs the filter for every thread of the process. Irreversible, so
 /// only for a process started for the purpose.
 pub fn deny_bpf() -> std::io::Result<()> {
     use libc::{
-        sock_filter, sock_fprog, BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W,
-        SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO,
+        sock_filter, BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W, SECCOMP_RET_ALLOW,
+        SECCOMP_RET_ERRNO,
     };
     let op = |code: u32, k: u32, jt: u8, jf: u8| sock_filter {
         code: code as u16,
@@ -27,25 +28,5 @@ pub fn deny_bpf() -> std::io::Result<()> {
         ),
         op(BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0),
     ];
-    let prog = sock_fprog {
-        len: filter.len() as u16,
-        filter: filter.as_ptr().cast_mut(),
-    };
-    // SAFETY: prctl with integer arguments only.
-    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: `prog` points at `filter`, which outlives the call; the kernel copies it.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            libc::SECCOMP_FILTER_FLAG_TSYNC,
-            &prog as *const sock_fprog,
-        )
-    };
-    match r {
-        0 => Ok(()),
-        _ => Err(std::io::Error::last_os_error()),
-    }
+    super::older_kernel::install_filter(&filter)
 }

@@ -78,7 +78,12 @@ fn program() -> Vec<sock_filter> {
 /// Installs the filter for every thread of the process; it stays across
 /// `exec`. Irreversible, so only for a process started for the purpose.
 pub fn pretend_older_kernel() -> std::io::Result<()> {
-    let filter = program();
+    install_filter(&program())
+}
+
+/// Installs a seccomp filter for every thread of the process, to stay
+/// across `exec` (`no_bpf.rs` installs its own through this too).
+pub fn install_filter(filter: &[sock_filter]) -> std::io::Result<()> {
     let prog = sock_fprog {
         len: filter.len() as u16,
         filter: filter.as_ptr().cast_mut(),
