@@ -27,8 +27,10 @@ strip=$(command -v llvm-strip || ls /usr/bin/llvm-strip-* 2>/dev/null | head -1)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$work/vmlinux.h"
-clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$work" \
-  -c "$here/ns_scan.bpf.c" -o "$work/ns_scan.debug.o"
+# The BTF's line info keeps the source's path: the same wherever the clone is.
+(cd "$here" && clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$work" \
+  -ffile-prefix-map="$here"=. -ffile-prefix-map="$work"=build \
+  -c "$here/ns_scan.bpf.c" -o "$work/ns_scan.debug.o")
 # DWARF is of no use to the kernel; BTF stays.
 "$strip" -g "$work/ns_scan.debug.o" -o "$work/ns_scan.o"
 bpftool gen skeleton -L "$work/ns_scan.o" name ns_scan > "$work/ns_scan.lskel.h"
