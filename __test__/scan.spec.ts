@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url'
 
 import { type DiscoveredNamespace, type NamespaceModel, type NstypeName, discover, discoverAsync } from '../index.js'
 import { OTHER_UID, asUid, isRoot, nsInode, runPiped, startSleeper, stop, stopAll } from './helpers/procs.js'
+import { testNeeding } from './helpers/needs.js'
 import { type Zoo, buildZoo } from './helpers/zoo.js'
 
 const TYPES: NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const rootTest = isRoot ? test : test.skip
 
 let zoo: Zoo
 
@@ -70,7 +70,7 @@ function stable(ns: DiscoveredNamespace, others: boolean): Partial<DiscoveredNam
   return { type, ino, dev, id, parent, owner, ownerUid, ownerName }
 }
 
-rootTest('discover() gives the same zoo namespaces, field by field, through BPF and through /proc', async (t) => {
+testNeeding({ root: true }, 'discover() gives the same zoo namespaces, field by field, through BPF and through /proc', async (t) => {
   const zooInos = new Set(zoo.namespaces.map((z) => z.ino))
   for (const options of [{ types: TYPES }, { types: TYPES, tasks: true }, { types: ['user', 'pid'] as NstypeName[] }]) {
     const procfs = discover({ ...options, scan: 'procfs' })
@@ -93,7 +93,7 @@ rootTest('discover() gives the same zoo namespaces, field by field, through BPF 
   }
 })
 
-rootTest('as root, discover() runs the BPF scan unless told otherwise, and says so', (t) => {
+testNeeding({ root: true }, 'as root, discover() runs the BPF scan unless told otherwise, and says so', (t) => {
   t.is(discover().scan, 'bpf')
   t.is(discover({ scan: 'auto' }).scan, 'bpf')
   t.is(discover({ scan: 'procfs' }).scan, 'procfs')
@@ -120,7 +120,7 @@ interface Report {
   procfs: { scan?: string }
 }
 
-rootTest('where a seccomp filter denies bpf(2), auto falls back to /proc and bpf is an error naming why', async (t) => {
+testNeeding({ root: true }, 'where a seccomp filter denies bpf(2), auto falls back to /proc and bpf is an error naming why', async (t) => {
   const launcher = noBpf()
   const run = await runPiped([launcher, process.execPath, '--input-type=module', '-e', SCRIPT], { LINUXNS_REL_DEBUG: '1' })
   t.is(run.status, 0, run.stderr)
@@ -142,15 +142,16 @@ rootTest('where a seccomp filter denies bpf(2), auto falls back to /proc and bpf
   t.is((JSON.parse(json.stdout) as { scan: string }).scan, 'procfs')
 })
 
-rootTest('for a user who is not root, auto falls back to /proc and bpf is an error naming why', async (t) => {
-  const run = await runPiped(asUid(OTHER_UID, ['--inh-caps=-all', process.execPath, '--input-type=module', '-e', SCRIPT]))
+test('for a user who is not root, auto falls back to /proc and bpf is an error naming why', async (t) => {
+  const script = [process.execPath, '--input-type=module', '-e', SCRIPT]
+  const run = await runPiped(isRoot ? asUid(OTHER_UID, ['--inh-caps=-all', ...script]) : script)
   t.is(run.status, 0, run.stderr)
   const report = JSON.parse(run.stdout) as Report
   t.deepEqual(report.auto, { scan: 'procfs' })
   t.like(report.bpf, { code: 'EPERM', syscall: 'bpf', message: 'EPERM: the BPF scan cannot run: not root, and without CAP_BPF and CAP_PERFMON' })
 })
 
-rootTest('the tools take --scan and say in --json which scan ran', async (t) => {
+testNeeding({ root: true }, 'the tools take --scan and say in --json which scan ran', async (t) => {
   for (const tool of ['lsuserns', 'lspidns', 'lsallns']) {
     for (const scan of ['bpf', 'procfs']) {
       const run = await runPiped([process.execPath, `${ROOT}bin/${tool}`, '--json', `--scan=${scan}`])
@@ -165,7 +166,7 @@ rootTest('the tools take --scan and say in --json which scan ran', async (t) => 
   t.regex(bad.stderr, /option '--scan' must be auto, bpf or procfs, not 'ebpf'/)
 })
 
-rootTest('a user namespace no process is in that owns a network namespace a process is in: found by discover({ owners }) through either scan, and by plain lsuserns', async (t) => {
+testNeeding({ root: true }, 'a user namespace no process is in that owns a network namespace a process is in: found by discover({ owners }) through either scan, and by plain lsuserns', async (t) => {
   const [maker] = await startSleeper(['unshare', '-Ur', '--net', 'sleep', 'infinity'])
   const user = nsInode(maker!, 'user')
   await startSleeper(['nsenter', `--net=/proc/${maker}/ns/net`, 'sleep', 'infinity'])
