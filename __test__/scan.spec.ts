@@ -7,11 +7,13 @@ import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 import { type DiscoveredNamespace, type NamespaceModel, type NstypeName, discover, discoverAsync } from '../index.js'
 import { OTHER_UID, asUid, isRoot, nsInode, runPiped, startSleeper, stop, stopAll } from './helpers/procs.js'
 import { testNeeding } from './helpers/needs.js'
+import { packageCopy } from './helpers/package-copy.js'
 import { type Zoo, buildZoo } from './helpers/zoo.js'
 
 const TYPES: NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
@@ -105,14 +107,15 @@ test('options.scan must be auto, bpf or procfs', (t) => {
   }
 })
 
-/** What the child reports of discover() with each choice of scan. */
-const SCRIPT = `
-import { discover } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)}
+/** What a child reports of discover() with each choice of scan, the package's index given by its URL. */
+const scriptOf = (index: string): string => `
+import { discover } from ${JSON.stringify(index)}
 const run = (scan) => {
   try { return { scan: discover({ scan }).scan } } catch (e) { return { code: e.code, errno: e.errno, syscall: e.syscall, message: e.message } }
 }
 console.log(JSON.stringify({ auto: run('auto'), bpf: run('bpf'), procfs: run('procfs') }))
 `
+const SCRIPT = scriptOf(new URL('../index.js', import.meta.url).href)
 
 interface Report {
   auto: { scan?: string }
@@ -143,12 +146,22 @@ testNeeding({ root: true }, 'where a seccomp filter denies bpf(2), auto falls ba
 })
 
 test('for a user who is not root, auto falls back to /proc and bpf is an error naming why', async (t) => {
-  const script = [process.execPath, '--input-type=module', '-e', SCRIPT]
-  const run = await runPiped(isRoot ? asUid(OTHER_UID, ['--inh-caps=-all', ...script]) : script)
+  if (!isRoot) {
+    const run = await runPiped([process.execPath, '--input-type=module', '-e', SCRIPT])
+    t.is(run.status, 0, run.stderr)
+    return check(JSON.parse(run.stdout) as Report)
+  }
+  // As another uid, from a copy that uid can read (the clone's folder may be root's alone).
+  const copy = packageCopy()
+  t.teardown(() => copy.remove())
+  const script = scriptOf(pathToFileURL(join(copy.dir, 'index.js')).href)
+  const run = await runPiped(asUid(OTHER_UID, ['--inh-caps=-all', process.execPath, '--input-type=module', '-e', script]))
   t.is(run.status, 0, run.stderr)
-  const report = JSON.parse(run.stdout) as Report
-  t.deepEqual(report.auto, { scan: 'procfs' })
-  t.like(report.bpf, { code: 'EPERM', syscall: 'bpf', message: 'EPERM: the BPF scan cannot run: not root, and without CAP_BPF and CAP_PERFMON' })
+  check(JSON.parse(run.stdout) as Report)
+  function check(report: Report): void {
+    t.deepEqual(report.auto, { scan: 'procfs' })
+    t.like(report.bpf, { code: 'EPERM', syscall: 'bpf', message: 'EPERM: the BPF scan cannot run: not root, and without CAP_BPF and CAP_PERFMON' })
+  }
 })
 
 testNeeding({ root: true }, 'the tools take --scan and say in --json which scan ran', async (t) => {
