@@ -15,7 +15,10 @@ use nix::sched::{unshare, CloneFlags};
 
 mod common;
 use common::no_bpf::deny_bpf;
-use common::{discover_alone, ino, is_root, sleeper, ALL_TYPES_SLEEPER, PID_TWO_DEEP_SLEEPER};
+use common::{
+    discover_alone, ino, is_root, run_ignored_alone, sleeper, ALL_TYPES_SLEEPER,
+    PID_TWO_DEEP_SLEEPER,
+};
 
 /// One scan at a time: each test counts its own descriptors.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -75,24 +78,14 @@ fn falls_back_for_non_root() {
     if !is_root() {
         return as_non_root();
     }
-    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
-    let out = std::process::Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--inh-caps=-all",
-        ])
-        .arg(exe)
-        .args(["--ignored", "--exact", "as_non_root", "--nocapture"])
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run setpriv: {e}"));
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("1 passed"), "{stdout}{stderr}");
+    let setpriv = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+    ];
+    run_ignored_alone("as_non_root", &setpriv, &[]);
 }
 
 #[test]
@@ -206,6 +199,7 @@ fn held_netns(keep: impl FnOnce() -> OwnedFd + Send + 'static) -> (OwnedFd, u64)
 fn finds_namespaces_held_by_a_descriptor_or_a_socket() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     if !is_root() {
+        eprintln!("skipped: the BPF scan needs root");
         return;
     }
     let (ns_fd, by_fd) = held_netns(|| {
@@ -295,6 +289,7 @@ fn differences(procfs: &Namespace, bpf: Option<&Namespace>) -> String {
 fn both_scans_give_the_same_model() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     if !is_root() {
+        eprintln!("skipped: the BPF scan needs root");
         return;
     }
     let (_all, all) = sleeper(ALL_TYPES_SLEEPER);
@@ -374,19 +369,11 @@ const UNDER_FILTER: &str = "LINUXNS_REL_TEST_NO_BPF";
 
 #[test]
 fn falls_back_where_seccomp_denies_bpf() {
-    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
-    let out = std::process::Command::new(exe)
-        .args(["--ignored", "--exact", "with_bpf_denied", "--nocapture"])
-        .env(UNDER_FILTER, "1")
-        .env("LINUXNS_REL_DEBUG", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run the test binary again: {e}"));
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
+    let stderr = run_ignored_alone(
+        "with_bpf_denied",
+        &[],
+        &[(UNDER_FILTER, "1"), ("LINUXNS_REL_DEBUG", "1")],
     );
-    assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("1 passed"), "{stdout}{stderr}");
     if is_root() {
         let said = "linuxns-rel: scanning /proc: no BPF scan: bpf(2) denied";
         assert!(stderr.contains(said), "{stderr}");
@@ -427,6 +414,7 @@ fn with_bpf_denied() {
 fn both_scans_find_a_network_namespace_held_by_a_socket() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     if !is_root() {
+        eprintln!("skipped: the BPF scan needs root");
         return;
     }
     let (sock, ino) = held_netns(|| {
@@ -483,6 +471,7 @@ fn ns_of_socket(sock: &OwnedFd) -> OwnedFd {
 fn both_scans_find_the_owner_of_a_namespace_of_another_type() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     if !is_root() {
+        eprintln!("skipped: the BPF scan needs root");
         return;
     }
     let (maker, chain) = sleeper(&["unshare", "-Ur", "--net", "sleep", "infinity"]);
@@ -520,6 +509,7 @@ fn both_scans_find_the_owner_of_a_namespace_of_another_type() {
 fn scans_amid_churn_succeed_and_hold_together() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     if !is_root() {
+        eprintln!("skipped: the BPF scan needs root");
         return;
     }
     let (_stay, stay) = sleeper(ALL_TYPES_SLEEPER);

@@ -4,7 +4,6 @@
 //! (`common::older_kernel`).
 
 use std::os::fd::AsRawFd;
-use std::process::Command;
 
 use linuxns_rel::discover::{DiscoverOptions, Source};
 use linuxns_rel::{
@@ -16,25 +15,14 @@ use nix::errno::Errno;
 
 mod common;
 use common::older_kernel::pretend_older_kernel;
-use common::{discover_alone, ino, sleeper, ALL_TYPES_SLEEPER};
+use common::{discover_alone, ino, run_ignored_alone, sleeper, ALL_TYPES_SLEEPER};
 
 /// Set in the copy of the binary that runs under the filter.
 const UNDER_FILTER: &str = "LINUXNS_REL_TEST_OLDER_KERNEL";
 
 #[test]
 fn fallbacks_on_an_older_kernel() {
-    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
-    let out = Command::new(exe)
-        .args(["--ignored", "--exact", "in_an_older_kernel", "--nocapture"])
-        .env(UNDER_FILTER, "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run the test binary again: {e}"));
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("1 passed"), "{stdout}{stderr}");
+    run_ignored_alone("in_an_older_kernel", &[], &[(UNDER_FILTER, "1")]);
 }
 
 fn fd_path(fd: &impl AsRawFd) -> String {

@@ -155,3 +155,30 @@ pub fn discover_alone(options: &DiscoverOptions) -> Result<Discovery, Error> {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     discover(options)
 }
+
+/// Runs one `#[ignore]`d test of this test binary in a process of its own,
+/// started through `wrapper` (such as `setpriv ...`, or none) with `env`
+/// set, and panics unless it passed. Gives what it wrote on stderr.
+pub fn run_ignored_alone(test: &str, wrapper: &[&str], env: &[(&str, &str)]) -> String {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(&exe);
+            c
+        }
+        None => Command::new(&exe),
+    };
+    let out = command
+        .args(["--ignored", "--exact", test, "--nocapture"])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {test} in a process of its own: {e}"));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}{stderr}");
+    stderr.into_owned()
+}
