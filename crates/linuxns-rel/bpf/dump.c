@@ -53,11 +53,14 @@ int main(int argc, char **argv)
 		"pub const CTX_SIZE: usize = %u;\n"
 		"/// Where the loader program leaves the descriptor of the `seen` map.\n"
 		"pub const SEEN_MAP_FD: usize = %zu;\n"
+		"/// Where the loader program leaves the descriptor of the `last` map.\n"
+		"pub const LAST_MAP_FD: usize = %zu;\n"
 		"/// Where it leaves the descriptor of the `iter/task` program.\n"
 		"pub const TASKS_PROG_FD: usize = %zu;\n"
 		"/// Where it leaves the descriptor of the `iter/task_file` program.\n"
 		"pub const FILES_PROG_FD: usize = %zu;\n",
 		skel->ctx.sz, offsetof(struct ns_scan, maps.seen.map_fd),
+		offsetof(struct ns_scan, maps.last.map_fd),
 		offsetof(struct ns_scan, progs.ns_tasks.prog_fd),
 		offsetof(struct ns_scan, progs.ns_files.prog_fd));
 	if (fclose(rs))

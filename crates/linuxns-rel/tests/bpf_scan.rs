@@ -16,8 +16,8 @@ use nix::sched::{unshare, CloneFlags};
 mod common;
 use common::no_bpf::deny_bpf;
 use common::{
-    discover_alone, ino, is_root, run_ignored_alone, sleeper, ALL_TYPES_SLEEPER,
-    PID_TWO_DEEP_SLEEPER,
+    children, discover_alone, ino, is_root, is_sleeping, run_ignored_alone, sleeper,
+    ALL_TYPES_SLEEPER, PID_TWO_DEEP_SLEEPER,
 };
 
 /// One scan at a time: each test counts its own descriptors.
@@ -179,6 +179,72 @@ fn tasks_and_relations_match_proc() {
                 snap.namespaces.contains_key(&up),
                 "{ino} leads to {up}, missing"
             );
+        }
+    }
+}
+
+/// The programs write a namespace once, through the first task that leads
+/// to it, and let a task that shares the last task's namespaces skip them;
+/// the kernel hands their output over in reads of a few pages, and runs a
+/// task again whose output did not fit. Over many reads, with runs of tasks
+/// that share namespaces and tasks that share none, every namespace of every
+/// task is still written, and each task's are those /proc shows.
+#[test]
+fn every_task_is_whole_over_many_reads() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    const CROWD: usize = 600;
+    let script = format!("for i in $(seq {CROWD}); do sleep infinity & done; exec sleep infinity");
+    let (_crowd, chain) = sleeper(&[
+        "unshare",
+        "-Ur",
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let init = *chain
+        .get(1)
+        .unwrap_or_else(|| panic!("no init in {chain:?}"));
+    let start = std::time::Instant::now();
+    while children(init).iter().filter(|&&p| is_sleeping(p)).count() < CROWD {
+        assert!(start.elapsed().as_secs() < 30, "the crowd did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut apart = Vec::new();
+    for _ in 0..20 {
+        apart.push(sleeper(ALL_TYPES_SLEEPER));
+    }
+    let ours: Vec<i32> = children(init)
+        .into_iter()
+        .chain(apart.iter().flat_map(|(_, pids)| pids.iter().copied()))
+        .collect();
+    for _ in 0..10 {
+        let Some(snap) = scan() else { return };
+        assert!(snap.tasks.len() > CROWD, "{} tasks", snap.tasks.len());
+        for task in &snap.tasks {
+            let inodes = task.namespaces.iter().flatten();
+            let children = [task.pid_for_children, task.time_for_children];
+            for ino in inodes.chain(children.iter().flatten()) {
+                assert!(
+                    snap.namespaces.contains_key(ino),
+                    "[{ino}] of task {} not written",
+                    task.pid
+                );
+            }
+        }
+        let by_pid: HashMap<i32, _> = snap.tasks.iter().map(|t| (t.pid, t)).collect();
+        for pid in &ours {
+            let task = by_pid
+                .get(pid)
+                .unwrap_or_else(|| panic!("pid {pid} missing"));
+            for t in NsType::ALL {
+                let want = ino(&format!("/proc/{pid}/ns/{t}"));
+                assert_eq!(task.ns(t), Some(want), "pid {pid} {t}");
+            }
+            let children = ino(&format!("/proc/{pid}/ns/pid_for_children"));
+            assert_eq!(task.pid_for_children, Some(children), "pid {pid}");
         }
     }
 }

@@ -238,8 +238,10 @@ pub fn available() -> Result<(), Unavailable> {
 pub struct Loaded {
     tasks: OwnedFd,
     files: OwnedFd,
-    /// The namespaces written so far; the programs hold it too.
+    /// The namespaces written so far, and those the last task led to; the
+    /// programs hold them too.
     _seen: OwnedFd,
+    _last: OwnedFd,
 }
 
 impl Loaded {
@@ -259,17 +261,25 @@ impl Loaded {
         let take = |offset| bpf::take_fd(&ctx, offset).map_err(bpf_error);
         Ok(Loaded {
             _seen: take(layout::SEEN_MAP_FD)?,
+            _last: take(layout::LAST_MAP_FD)?,
             tasks: take(layout::TASKS_PROG_FD)?,
             files: take(layout::FILES_PROG_FD)?,
         })
     }
 
-    /// Runs the task iterator, then the file iterator, and unloads them.
+    /// Runs the task iterator and the file iterator, each on a thread of
+    /// its own, and unloads them.
     pub fn scan(self) -> Result<Snapshot, Unavailable> {
-        let mut records = Vec::with_capacity(1 << 18);
-        for prog in [&self.tasks, &self.files] {
-            run(prog, &mut records)?;
-        }
+        let (tasks, files) = std::thread::scope(|scope| {
+            let files = scope.spawn(|| run(&self.files));
+            let tasks = run(&self.tasks);
+            let files = files
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (tasks, files)
+        });
+        let mut records = tasks?;
+        records.extend_from_slice(&files?);
         Ok(records::parse(&records))
     }
 }
@@ -279,14 +289,15 @@ pub fn scan() -> Result<Snapshot, Unavailable> {
     Loaded::load()?.scan()
 }
 
-/// Adds to `out` all that one run of an iterator program writes.
-fn run(prog: &OwnedFd, out: &mut Vec<u8>) -> Result<(), Unavailable> {
+/// All that one run of an iterator program writes.
+fn run(prog: &OwnedFd) -> Result<Vec<u8>, Unavailable> {
     let link = bpf::iter_link(prog.as_fd()).map_err(bpf_error)?;
     let iter = bpf::iter(link.as_fd()).map_err(bpf_error)?;
+    let mut out = Vec::with_capacity(1 << 18);
     let mut buf = vec![0u8; 1 << 16];
     loop {
         match nix::unistd::read(&iter, &mut buf) {
-            Ok(0) => return Ok(()),
+            Ok(0) => return Ok(out),
             Ok(n) => out.extend_from_slice(buf.get(..n).unwrap_or_default()),
             Err(Errno::EINTR) => continue,
             Err(errno) => {
