@@ -10,10 +10,6 @@ import { discover } from '../index.js'
 import { ROUNDS, scenesFromArgs, startScene, timeCommand, timeInProcess } from './scene.js'
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
-
-
-
-
 const scenes = scenesFromArgs(['2000/500', '10000/2000'])
 
 if (process.geteuid?.() !== 0) console.log('note: not root; lsns and discover() see only your own processes')
