@@ -184,6 +184,15 @@ fn cgroup_lines_of_other_systems() {
     }
 }
 
+/// systemd escapes a byte of a unit name as `\x` and two hex digits, and
+/// only so: `\x+f` and `\xZZ` are the name's own characters.
+#[test]
+fn machine_names_keep_what_is_no_escape() {
+    let text = "0::/machine.slice/machine-a\\x+fb\\xZZ\\x2dc.scope\n";
+    let chain = chain_from_cgroup(text.as_bytes());
+    assert_eq!(triples(&chain), [(Engine::Nspawn, "a\\x+fb\\xZZ-c", None)]);
+}
+
 #[test]
 fn cgroup_look_alikes_are_no_containers() {
     let id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

@@ -223,9 +223,10 @@ fn unescape_unit(name: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(name.len());
     let mut i = 0;
     while let Some(&b) = name.get(i) {
+        // Two hex digits: from_str_radix alone would take `+f` too.
         let escaped = name
             .get(i..i + 4)
-            .filter(|e| e.starts_with(b"\\x"))
+            .filter(|e| e.starts_with(b"\\x") && e[2..].iter().all(u8::is_ascii_hexdigit))
             .and_then(|e| std::str::from_utf8(e.get(2..)?).ok())
             .and_then(|hex| u8::from_str_radix(hex, 16).ok());
         match escaped {
