@@ -2,7 +2,7 @@
 // each owning a PID namespace with one nested PID namespace inside. Started
 // and ended by pid; nothing else on the machine is touched.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface Scene {
@@ -100,21 +100,31 @@ export interface SiblingScene {
  * sleep as its init, sit side by side below ours; waits until each runs.
  */
 export async function startSiblingScene(count: number): Promise<SiblingScene> {
-  const script = `for i in $(seq ${count}); do unshare --pid --fork --kill-child sleep 100000 & done; wait`
+  // Nothing ties a background job to its shell: each inner unshare asks to be
+  // killed when the shell dies, and kills its sleep through --kill-child.
+  const script = `for i in $(seq ${count}); do setpriv --pdeathsig KILL unshare --pid --fork --kill-child sleep 100000 & done; wait`
   const child = spawn('unshare', ['-Ur', '--kill-child', 'sh', '-c', script], { stdio: 'ignore' })
-  const end = (): Promise<void> =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve()
-      child.once('exit', () => resolve())
-      // --kill-child ties the shell, and through each unshare's own --kill-child every sleep, to this process.
+  let below: number[] = []
+  const end = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      // --kill-child ties the shell to this process, and the shell the rest.
       child.kill('SIGKILL')
-    })
+      await exited
+    }
+    for (let waited = 0; below.some((pid) => existsSync(`/proc/${pid}`)); waited += 50) {
+      if (waited > 10_000) throw new Error(`the sibling scene's processes outlived it: ${below.filter((pid) => existsSync(`/proc/${pid}`)).join(' ')}`)
+      await sleep(50)
+    }
+  }
   try {
     for (let waited = 0; ; waited += 200) {
       const tree = processTree()
       // Below the outer unshare: the shell, each inner unshare and its sleep.
       const shell = tree.get(child.pid!) ?? []
-      const sleeps = shell.flatMap((sh) => (tree.get(sh) ?? []).flatMap((u) => tree.get(u) ?? []))
+      const unshares = shell.flatMap((sh) => tree.get(sh) ?? [])
+      const sleeps = unshares.flatMap((u) => tree.get(u) ?? [])
+      below = [...shell, ...unshares, ...sleeps]
       if (sleeps.length === count) return { pids: sleeps, end }
       if (waited > 60_000) throw new Error(`scene not ready: ${sleeps.length} of ${count} PID namespaces`)
       await sleep(200)
