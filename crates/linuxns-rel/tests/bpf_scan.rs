@@ -16,8 +16,8 @@ use nix::sched::{unshare, CloneFlags};
 mod common;
 use common::no_bpf::deny_bpf;
 use common::{
-    children, discover_alone, ino, is_root, is_sleeping, run_ignored_alone, sleeper,
-    ALL_TYPES_SLEEPER, PID_TWO_DEEP_SLEEPER,
+    crowd, discover_alone, ino, is_root, run_ignored_alone, sleeper, ALL_TYPES_SLEEPER,
+    PID_TWO_DEEP_SLEEPER,
 };
 
 /// One scan at a time: each test counts its own descriptors.
@@ -193,30 +193,12 @@ fn tasks_and_relations_match_proc() {
 fn every_task_is_whole_over_many_reads() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     const CROWD: usize = 600;
-    let script = format!("for i in $(seq {CROWD}); do sleep infinity & done; exec sleep infinity");
-    let (_crowd, chain) = sleeper(&[
-        "unshare",
-        "-Ur",
-        "--pid",
-        "--fork",
-        "--kill-child",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    let init = *chain
-        .get(1)
-        .unwrap_or_else(|| panic!("no init in {chain:?}"));
-    let start = std::time::Instant::now();
-    while children(init).iter().filter(|&&p| is_sleeping(p)).count() < CROWD {
-        assert!(start.elapsed().as_secs() < 30, "the crowd did not start");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let (_crowd, crowd_pids) = crowd(CROWD);
     let mut apart = Vec::new();
     for _ in 0..20 {
         apart.push(sleeper(ALL_TYPES_SLEEPER));
     }
-    let ours: Vec<i32> = children(init)
+    let ours: Vec<i32> = crowd_pids
         .into_iter()
         .chain(apart.iter().flat_map(|(_, pids)| pids.iter().copied()))
         .collect();

@@ -12,11 +12,11 @@ use std::sync::{mpsc, Arc};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use linuxns_rel::discover::{DiscoverOptions, Discovery, FdHolder, Namespace, Source};
+use linuxns_rel::discover::{DiscoverOptions, Discovery, FdHolder, Namespace, Scan, Source};
 use linuxns_rel::NsType;
 
 mod common;
-use common::{bind, discover_alone, is_root, is_sleeping, spawn};
+use common::{bind, crowd, discover_alone, is_root, is_sleeping, run_ignored_alone, spawn};
 
 /// Processes a test started: killed and reaped when the test ends, pass or fail.
 #[derive(Default)]
@@ -611,5 +611,45 @@ fn owner_names() {
             }
             None => assert_eq!(ns.owner_name, None, "{}:[{}]", ns.ns_type, ns.ino),
         }
+    }
+}
+
+/// Where no thread can be started (a user at its limit of processes), the
+/// work that discovery shares out over threads is all done on the calling
+/// one.
+#[test]
+fn discovers_where_no_thread_can_be_started() {
+    if !is_root() {
+        return skip("needs root: runs as another user under a limit of processes");
+    }
+    // Enough processes for the scan to share them out.
+    let (_crowd, _) = crowd(300);
+    let limited = [
+        "prlimit",
+        "--nproc=1",
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+    ];
+    run_ignored_alone("without_threads", &limited, &[]);
+}
+
+#[test]
+#[ignore = "runs under a limit of processes, started by discovers_where_no_thread_can_be_started"]
+fn without_threads() {
+    let spawned = std::thread::Builder::new().spawn(|| ());
+    assert!(spawned.is_err(), "a thread could be started");
+    let options = DiscoverOptions {
+        types: NsType::ALL.to_vec(),
+        scan: Scan::Procfs,
+        ..DiscoverOptions::default()
+    };
+    let found = discover_alone(&options).unwrap_or_else(|e| panic!("discover: {e}"));
+    let own = std::process::id() as i32;
+    for t in NsType::ALL {
+        let ns = get(&found, ns_ino("self", t));
+        assert!(ns.pids.contains(&own), "{t}: {:?}", ns.pids);
     }
 }

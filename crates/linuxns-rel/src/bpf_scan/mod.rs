@@ -271,11 +271,15 @@ impl Loaded {
     /// its own, and unloads them.
     pub fn scan(self) -> Result<Snapshot, Unavailable> {
         let (tasks, files) = std::thread::scope(|scope| {
-            let files = scope.spawn(|| run(&self.files));
+            let files = std::thread::Builder::new().spawn_scoped(scope, || run(&self.files));
             let tasks = run(&self.tasks);
-            let files = files
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let files = match files {
+                Ok(files) => files
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                // Where no thread can be started: one after the other.
+                Err(_) => run(&self.files),
+            };
             (tasks, files)
         });
         let mut records = tasks?;

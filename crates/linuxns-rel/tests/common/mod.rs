@@ -115,6 +115,41 @@ pub fn sleeper(argv: &[&str]) -> (Kid, Vec<i32>) {
     }
 }
 
+/// `count` sleeping processes that share their namespaces: the children of
+/// the init of a new PID namespace (in a new user namespace), all ended
+/// with it. Returns it, with the sleeps' pids once all of them run.
+pub fn crowd(count: usize) -> (Kid, Vec<i32>) {
+    let script = format!("for i in $(seq {count}); do sleep infinity & done; exec sleep infinity");
+    let (kid, chain) = sleeper(&[
+        "unshare",
+        "-Ur",
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let init = *chain
+        .get(1)
+        .unwrap_or_else(|| panic!("no init in {chain:?}"));
+    let start = Instant::now();
+    loop {
+        let sleeps: Vec<i32> = children(init)
+            .into_iter()
+            .filter(|&p| is_sleeping(p))
+            .collect();
+        if sleeps.len() >= count {
+            return (kid, sleeps);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the crowd did not start"
+        );
+        sleep(Duration::from_millis(20));
+    }
+}
+
 /// Whether a process runs `sleep` with its command line in place: comm
 /// changes a moment before exec sets up argv, and until then
 /// /proc/PID/cmdline reads empty.
