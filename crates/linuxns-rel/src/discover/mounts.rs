@@ -121,5 +121,11 @@ fn mounts_inside(mntns: BorrowedFd<'_>) -> Vec<(NsType, u64, PathBuf, Option<Own
         });
         Some(mounts.collect())
     };
-    std::thread::scope(|s| s.spawn(inside).join().ok().flatten().unwrap_or_default())
+    // Where no thread can be started, the mounts inside stay unseen.
+    std::thread::scope(|s| {
+        let thread = std::thread::Builder::new().spawn_scoped(s, inside).ok();
+        thread
+            .and_then(|t| t.join().ok().flatten())
+            .unwrap_or_default()
+    })
 }
