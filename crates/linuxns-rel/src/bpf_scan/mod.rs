@@ -238,9 +238,9 @@ pub fn available() -> Result<(), Unavailable> {
 pub struct Loaded {
     tasks: OwnedFd,
     files: OwnedFd,
-    /// The namespaces written so far, and those the last task led to; the
-    /// programs hold them too.
+    /// The namespaces written so far; the programs hold it too.
     _seen: OwnedFd,
+    /// The last task's namespaces, and the record being made.
     _last: OwnedFd,
 }
 
@@ -267,8 +267,9 @@ impl Loaded {
         })
     }
 
-    /// Runs the task iterator and the file iterator, each on a thread of
-    /// its own, and unloads them.
+    /// Runs the task iterator here and the file iterator at the same time
+    /// on a second thread (after it, where none can be started), and
+    /// unloads them.
     pub fn scan(self) -> Result<Snapshot, Unavailable> {
         let (tasks, files) = std::thread::scope(|scope| {
             let files = std::thread::Builder::new().spawn_scoped(scope, || run(&self.files));
