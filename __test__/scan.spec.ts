@@ -5,7 +5,8 @@
 // is not root.
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -177,6 +178,23 @@ testNeeding({ root: true }, 'the tools take --scan and say in --json which scan 
   const bad = await runPiped([process.execPath, `${ROOT}bin/lsallns`, '--scan=ebpf'])
   t.is(bad.status, 2)
   t.regex(bad.stderr, /option '--scan' must be auto, bpf or procfs, not 'ebpf'/)
+})
+
+testNeeding({ root: true }, 'the BPF scan loads while signals keep arriving (a profiler samples every 100 µs), and finds what /proc finds', async (t) => {
+  // The kernel's verifier gives up on a pending signal; the core holds them
+  // back while its programs load.
+  const dir = mkdtempSync(join(tmpdir(), 'linuxns-rel-prof-'))
+  try {
+    const profiled = await runPiped([process.execPath, '--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', dir, `${ROOT}bin/lspidns`, '--json', '--scan=bpf'])
+    t.is(profiled.status, 0, profiled.stderr)
+    t.true(readdirSync(dir).some((f) => f.endsWith('.cpuprofile')), 'the profiler ran')
+    const inos = (stdout: string): number[] =>
+      (JSON.parse(stdout) as { namespaces: DiscoveredNamespace[] }).namespaces.map((ns) => ns.ino).sort((a, b) => a - b)
+    const plain = await runPiped([process.execPath, `${ROOT}bin/lspidns`, '--json', '--scan=procfs'])
+    t.deepEqual(inos(profiled.stdout), inos(plain.stdout))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 testNeeding({ root: true }, 'a user namespace no process is in that owns a network namespace a process is in: found by discover({ owners }) through either scan, and by plain lsuserns', async (t) => {

@@ -1,12 +1,14 @@
 //! Every task's namespaces and every namespace-holding file, read inside the
-//! kernel in one pass of two BPF iterators (`bpf/ns_scan.bpf.c`), where the
-//! /proc scan reads a link per process and type.
+//! kernel in one pass of two BPF iterators (`bpf/ns_tasks.bpf.c` and
+//! `bpf/ns_files.bpf.c`), where the /proc scan reads a link per process and
+//! type.
 //!
-//! The programs come as the light skeleton bpftool generates from them
-//! (`bpf/regenerate.sh`): a loader program and its data, which the kernel
-//! runs to load them, relocating them against its own BTF. Each [`scan`]
-//! loads them, runs each iterator once and closes every descriptor, so
-//! nothing stays loaded or pinned.
+//! Each program comes as the light skeleton bpftool generates from its
+//! object (`bpf/regenerate.sh`): a loader program and its data, which the
+//! kernel runs to load it, relocating it against its own BTF. Each [`scan`]
+//! loads both at once, each on a thread of its own, runs each iterator once
+//! as soon as it is loaded, and closes every descriptor, so nothing stays
+//! loaded or pinned.
 //!
 //! ```no_run
 //! match linuxns_rel::bpf_scan::scan() {
@@ -21,6 +23,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use nix::errno::Errno;
+use nix::sys::signal::{pthread_sigmask, SigSet, SigmaskHow};
 use nix::sys::stat::stat;
 
 use crate::error::{Error, Syscall};
@@ -29,13 +32,40 @@ use crate::sys::bpf;
 
 mod records;
 
-mod layout {
-    include!("../../bpf/ns_scan_layout.rs");
+mod tasks_layout {
+    include!("../../bpf/ns_tasks_layout.rs");
 }
 
-/// The loader program's instructions and the data it loads the scan's from.
-static LOADER: &[u8] = include_bytes!("../../bpf/ns_scan.loader.bin");
-static DATA: &[u8] = include_bytes!("../../bpf/ns_scan.data.bin");
+mod files_layout {
+    include!("../../bpf/ns_files_layout.rs");
+}
+
+/// One object's light skeleton: the loader program's instructions, the data
+/// it loads the object from, and where in its context it leaves the
+/// descriptors.
+struct Skeleton {
+    loader: &'static [u8],
+    data: &'static [u8],
+    ctx_size: usize,
+    map_fds: &'static [usize],
+    prog_fd: usize,
+}
+
+static TASKS: Skeleton = Skeleton {
+    loader: include_bytes!("../../bpf/ns_tasks.loader.bin"),
+    data: include_bytes!("../../bpf/ns_tasks.data.bin"),
+    ctx_size: tasks_layout::CTX_SIZE,
+    map_fds: tasks_layout::MAP_FDS,
+    prog_fd: tasks_layout::PROG_FD,
+};
+
+static FILES: Skeleton = Skeleton {
+    loader: include_bytes!("../../bpf/ns_files.loader.bin"),
+    data: include_bytes!("../../bpf/ns_files.data.bin"),
+    ctx_size: files_layout::CTX_SIZE,
+    map_fds: files_layout::MAP_FDS,
+    prog_fd: files_layout::PROG_FD,
+};
 
 /// The inodes of the initial user and PID namespaces, fixed by the kernel.
 const INIT_USER_INO: u64 = 0xEFFF_FFFD;
@@ -234,84 +264,136 @@ pub fn available() -> Result<(), Unavailable> {
     bpf::array_map(4).map(drop).map_err(bpf_error)
 }
 
-/// The scan's programs, loaded; each runs once, in [`Loaded::scan`].
-pub struct Loaded {
-    tasks: OwnedFd,
-    files: OwnedFd,
-    /// The namespaces written so far; the programs hold it too.
-    _seen: OwnedFd,
-    /// The last task's namespaces, and the record being made.
-    _last: OwnedFd,
+/// `a` here and `b` at the same time on a second thread; one after the
+/// other where no thread can be started.
+fn both<A, B: Send>(a: impl FnOnce() -> A, b: impl FnOnce() -> B + Send) -> (A, B) {
+    // Where the thread cannot be started, `b` is still here to run.
+    let b = std::sync::Mutex::new(Some(b));
+    let take = || b.lock().ok().and_then(|mut b| b.take());
+    std::thread::scope(|scope| {
+        let started = std::thread::Builder::new().spawn_scoped(scope, || take().map(|b| b()));
+        let a = a();
+        let b = match started {
+            Ok(thread) => thread
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => take().map(|b| b()),
+        };
+        match b {
+            Some(b) => (a, b),
+            None => unreachable!("the closure runs once, on one thread or the other"),
+        }
+    })
 }
 
-impl Loaded {
-    /// Checks [`available`], then has the kernel load the programs.
-    pub fn load() -> Result<Loaded, Unavailable> {
-        available()?;
-        let data_size = u32::try_from(DATA.len()).map_err(|_| bpf_error(Errno::E2BIG))?;
+/// One iterator program, loaded, with the maps it holds.
+struct Program {
+    prog: OwnedFd,
+    _maps: Vec<OwnedFd>,
+}
+
+impl Program {
+    /// Has the kernel run the skeleton's loader program, with this thread's
+    /// signals held back meanwhile: the verifier gives up with EAGAIN on a
+    /// signal for the thread (a profiler's timer, a child's exit), and the
+    /// caller's handlers see them once the load is done.
+    fn load(skel: &Skeleton) -> Result<Program, Unavailable> {
+        let mut held = SigSet::empty();
+        pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), Some(&mut held))
+            .map_err(bpf_error)?;
+        let loaded = Program::load_now(skel);
+        pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&held), None).map_err(bpf_error)?;
+        loaded
+    }
+
+    fn load_now(skel: &Skeleton) -> Result<Program, Unavailable> {
+        let data_size = u32::try_from(skel.data.len()).map_err(|_| bpf_error(Errno::E2BIG))?;
         let map = bpf::array_map(data_size).map_err(bpf_error)?;
-        bpf::set_first(map.as_fd(), DATA).map_err(bpf_error)?;
-        let loader = bpf::load_loader(LOADER, map.as_fd()).map_err(bpf_error)?;
-        let mut ctx = vec![0u8; layout::CTX_SIZE];
-        ctx[..4].copy_from_slice(&(layout::CTX_SIZE as u32).to_ne_bytes());
+        bpf::set_first(map.as_fd(), skel.data).map_err(bpf_error)?;
+        let loader = bpf::load_loader(skel.loader, map.as_fd()).map_err(bpf_error)?;
+        let mut ctx = vec![0u8; skel.ctx_size];
+        ctx[..4].copy_from_slice(&(skel.ctx_size as u32).to_ne_bytes());
         let ret = bpf::run_loader(loader.as_fd(), &mut ctx).map_err(bpf_error)?;
         if ret < 0 {
             return Err(bpf_error(Errno::from_raw(-ret)));
         }
         let take = |offset| bpf::take_fd(&ctx, offset).map_err(bpf_error);
-        Ok(Loaded {
-            _seen: take(layout::SEEN_MAP_FD)?,
-            _last: take(layout::LAST_MAP_FD)?,
-            tasks: take(layout::TASKS_PROG_FD)?,
-            files: take(layout::FILES_PROG_FD)?,
+        // Every descriptor the loader left is taken, so that all are closed.
+        let maps = skel
+            .map_fds
+            .iter()
+            .map(|&at| take(at))
+            .collect::<Result<_, _>>();
+        let prog = take(skel.prog_fd);
+        Ok(Program {
+            _maps: maps?,
+            prog: prog?,
         })
     }
 
-    /// Runs the task iterator here and the file iterator at the same time
-    /// on a second thread (after it, where none can be started), and
-    /// unloads them.
-    pub fn scan(self) -> Result<Snapshot, Unavailable> {
-        let (tasks, files) = std::thread::scope(|scope| {
-            let files = std::thread::Builder::new().spawn_scoped(scope, || run(&self.files));
-            let tasks = run(&self.tasks);
-            let files = match files {
-                Ok(files) => files
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                // Where no thread can be started: one after the other.
-                Err(_) => run(&self.files),
-            };
-            (tasks, files)
-        });
-        let mut records = tasks?;
-        records.extend_from_slice(&files?);
-        Ok(records::parse(&records))
-    }
-}
-
-/// Loads the scan's programs, runs them once, and unloads them.
-pub fn scan() -> Result<Snapshot, Unavailable> {
-    Loaded::load()?.scan()
-}
-
-/// All that one run of an iterator program writes.
-fn run(prog: &OwnedFd) -> Result<Vec<u8>, Unavailable> {
-    let link = bpf::iter_link(prog.as_fd()).map_err(bpf_error)?;
-    let iter = bpf::iter(link.as_fd()).map_err(bpf_error)?;
-    let mut out = Vec::with_capacity(1 << 18);
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        match nix::unistd::read(&iter, &mut buf) {
-            Ok(0) => return Ok(out),
-            Ok(n) => out.extend_from_slice(buf.get(..n).unwrap_or_default()),
-            Err(Errno::EINTR) => continue,
-            Err(errno) => {
-                return Err(Unavailable::Failed(Error {
-                    errno,
-                    syscall: Syscall::Read,
-                    path: None,
-                }))
+    /// All that one run of the iterator writes.
+    fn run(&self) -> Result<Vec<u8>, Unavailable> {
+        let link = bpf::iter_link(self.prog.as_fd()).map_err(bpf_error)?;
+        let iter = bpf::iter(link.as_fd()).map_err(bpf_error)?;
+        let mut out = Vec::with_capacity(1 << 18);
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match nix::unistd::read(&iter, &mut buf) {
+                Ok(0) => return Ok(out),
+                Ok(n) => out.extend_from_slice(buf.get(..n).unwrap_or_default()),
+                Err(Errno::EINTR) => continue,
+                Err(errno) => {
+                    return Err(Unavailable::Failed(Error {
+                        errno,
+                        syscall: Syscall::Read,
+                        path: None,
+                    }))
+                }
             }
         }
     }
+}
+
+/// What both iterators wrote, read into one snapshot.
+fn snapshot(tasks: Vec<u8>, files: Vec<u8>) -> Snapshot {
+    let mut records = tasks;
+    records.extend_from_slice(&files);
+    records::parse(&records)
+}
+
+/// The scan's programs, loaded; each runs once, in [`Loaded::scan`]. Apart
+/// from [`scan`], which runs each as soon as it is loaded, to time the
+/// loading and the run apart.
+pub struct Loaded {
+    tasks: Program,
+    files: Program,
+}
+
+impl Loaded {
+    /// Checks [`available`], then has the kernel load both programs at once.
+    pub fn load() -> Result<Loaded, Unavailable> {
+        available()?;
+        let (tasks, files) = both(|| Program::load(&TASKS), || Program::load(&FILES));
+        Ok(Loaded {
+            tasks: tasks?,
+            files: files?,
+        })
+    }
+
+    /// Runs both iterators at once, and unloads them.
+    pub fn scan(self) -> Result<Snapshot, Unavailable> {
+        let (tasks, files) = both(|| self.tasks.run(), || self.files.run());
+        Ok(snapshot(tasks?, files?))
+    }
+}
+
+/// Checks [`available`]; then, on two threads at once, loads each program
+/// and runs it once; and unloads them.
+pub fn scan() -> Result<Snapshot, Unavailable> {
+    available()?;
+    let (tasks, files) = both(
+        || Program::load(&TASKS)?.run(),
+        || Program::load(&FILES)?.run(),
+    );
+    Ok(snapshot(tasks?, files?))
 }

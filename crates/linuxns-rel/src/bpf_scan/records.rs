@@ -1,5 +1,5 @@
 //! The records the scan's programs write (`struct task_rec`, `ns_rec` and
-//! `file_rec` in `bpf/ns_scan.bpf.c`), read into a [`Snapshot`].
+//! `file_rec` in `bpf/ns_scan.bpf.h`), read into a [`Snapshot`].
 
 use super::{NsFile, NsInfo, Snapshot, Task};
 use crate::nstype::NsType;
@@ -11,7 +11,7 @@ const TASK_SIZE: usize = 80;
 const NS_SIZE: usize = 32;
 const FILE_SIZE: usize = 24;
 
-/// The programs' order of a task's namespaces (`enum` in ns_scan.bpf.c):
+/// The programs' order of a task's namespaces (`enum` in ns_scan.bpf.h):
 /// user, pid, uts, ipc, mnt, pid_for_children, net, time,
 /// time_for_children, cgroup.
 const TASK_ORDER: [Option<NsType>; 10] = [

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+//
+// One pass over every open file of every process: those on nsfs, and
+// sockets, which hold their network namespace; and each namespace met, with
+// its relations (ns_scan.bpf.h).
+#include "ns_scan.bpf.h"
+
+struct task_file_iter_ctx {
+	struct iter_meta *meta;
+	struct task_struct *task;
+	__u32 fd;
+	struct file *file;
+};
+
+// Before Linux 6.18 the type was in the operations, not in ns_common. From
+// 4.15 to 6.17, struct proc_ns_operations began with two pointers (name,
+// real_ns_name) and then the type: read at that offset, it asks CO-RE
+// nothing, which would search the kernel's BTF for the name on every load.
+struct ns_common___old {
+	const void *ops;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 ns_type(struct ns_common *ns)
+{
+	const void *ops;
+	int type = 0;
+
+	if (bpf_core_field_exists(ns->ns_type))
+		return BPF_CORE_READ(ns, ns_type);
+	ops = BPF_CORE_READ((struct ns_common___old *)ns, ops);
+	bpf_probe_read_kernel(&type, sizeof(type), ops + 2 * sizeof(void *));
+	return type;
+}
+
+// The struct a namespace's ns_common sits in.
+#define OUTER(ptr, type) ((type *)((void *)(ptr) - bpf_core_field_offset(type, ns)))
+
+// A namespace on nsfs met through a file, written with its relations.
+static __always_inline void nsfs_file(struct seq_file *seq, struct ns_common *ns, __u32 type,
+				      __u64 token)
+{
+	struct flats f = { .seq = seq, .token = token };
+
+	switch (type) {
+	case CLONE_NEWUSER:
+		user_chain(seq, OUTER(ns, struct user_namespace), token);
+		return;
+	case CLONE_NEWPID:
+		pid_chain(seq, OUTER(ns, struct pid_namespace), token);
+		return;
+	case CLONE_NEWUTS:
+		f.ns[0] = FLAT(OUTER(ns, struct uts_namespace), type);
+		break;
+	case CLONE_NEWIPC:
+		f.ns[0] = FLAT(OUTER(ns, struct ipc_namespace), type);
+		break;
+	case CLONE_NEWNS:
+		f.ns[0] = FLAT(OUTER(ns, struct mnt_namespace), type);
+		break;
+	case CLONE_NEWNET:
+		f.ns[0] = FLAT(OUTER(ns, struct net), type);
+		break;
+	case CLONE_NEWCGROUP:
+		f.ns[0] = FLAT(OUTER(ns, struct cgroup_namespace), type);
+		break;
+	case CLONE_NEWTIME:
+		f.ns[0] = FLAT(OUTER(ns, struct time_namespace), type);
+		break;
+	default:
+		return;
+	}
+	flats(&f);
+}
+
+SEC("iter/task_file")
+int ns_files(struct task_file_iter_ctx *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct file_rec r = { .kind = REC_FILE, .fd = ctx->fd };
+	// The same file may be open in several processes: add the fd.
+	__u64 token = (__u64)file + ctx->fd;
+	struct inode *inode;
+	unsigned long magic;
+
+	if (!task || !file)
+		return 0;
+	r.pid = BPF_CORE_READ(task, tgid);
+	// /proc/PID/fd shows the table of the thread group's leader only.
+	if (BPF_CORE_READ(task, pid) != r.pid)
+		return 0;
+	inode = BPF_CORE_READ(file, f_inode);
+	magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	if (magic == NSFS_MAGIC) {
+		struct ns_common *ns = BPF_CORE_READ(inode, i_private);
+
+		if (!ns)
+			return 0;
+		r.type = ns_type(ns);
+		r.ino = BPF_CORE_READ(ns, inum);
+		nsfs_file(seq, ns, r.type, token);
+	} else if (magic == SOCKFS_MAGIC) {
+		struct socket *sock = BPF_CORE_READ(file, private_data);
+		struct net *net = BPF_CORE_READ(sock, sk, __sk_common.skc_net.net);
+
+		if (!net)
+			return 0;
+		r.type = CLONE_NEWNET;
+		r.socket = 1;
+		r.ino = BPF_CORE_READ(net, ns.inum);
+		nsfs_file(seq, &net->ns, CLONE_NEWNET, token);
+	} else {
+		return 0;
+	}
+	bpf_seq_write(seq, &r, sizeof(r));
+	return 0;
+}

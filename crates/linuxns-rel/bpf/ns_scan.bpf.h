@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+//
+// What both iterators share (ns_tasks.bpf.c, ns_files.bpf.c): the
+// fixed-size records that src/bpf_scan/records.rs reads, and the walks that
+// write each namespace met with its parent, owner and owner uid, once per
+// iterator. Each iterator is an object of its own, so that both load at
+// once; each has its own `seen` map. The programs only read kernel memory.
+#ifndef NS_SCAN_BPF_H
+#define NS_SCAN_BPF_H
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#define NSFS_MAGIC 0x6e736673
+#define SOCKFS_MAGIC 0x534f434b
+// User and PID namespaces nest at most 32 deep: 33 with the initial one.
+#define MAX_DEPTH 33
+
+#define CLONE_NEWTIME 0x00000080
+#define CLONE_NEWNS 0x00020000
+#define CLONE_NEWCGROUP 0x02000000
+#define CLONE_NEWUTS 0x04000000
+#define CLONE_NEWIPC 0x08000000
+#define CLONE_NEWUSER 0x10000000
+#define CLONE_NEWPID 0x20000000
+#define CLONE_NEWNET 0x40000000
+
+enum { REC_TASK = 1, REC_NS = 2, REC_FILE = 3 };
+
+// The namespace types without a hierarchy, time_for_children included.
+#define NFLAT 7
+
+// The ten namespaces of a task, in the order of struct task_rec's ns[].
+enum { NS_USER, NS_PID, NS_UTS, NS_IPC, NS_MNT, NS_PID_CHILDREN, NS_NET,
+       NS_TIME, NS_TIME_CHILDREN, NS_CGROUP, NS_COUNT };
+
+struct task_rec {
+	__u32 kind;
+	__s32 tgid;
+	__s32 pid;
+	__s32 ppid;
+	__u32 uid;
+	__u32 ns[NS_COUNT];
+	char comm[16];
+	__u32 pad;
+};
+
+struct ns_rec {
+	__u32 kind;
+	__u32 ino;
+	__u32 type;
+	__u32 parent;
+	__u32 owner;
+	__u32 owner_uid;
+	__u64 id;
+};
+
+struct file_rec {
+	__u32 kind;
+	__s32 pid;
+	__s32 fd;
+	__u32 ino;
+	__u32 type;
+	__u32 socket;
+};
+
+// The iterators' contexts are declared as the kernel's BPF iterator ABI
+// fixes them, without CO-RE, which would search the kernel's BTF for each of
+// these names on every load for nothing.
+struct iter_meta {
+	struct seq_file *seq;
+};
+
+// The namespaces this iterator has written, each with the object (task, or
+// file) whose output wrote it; the map dies with the scan.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u64);
+} seen SEC(".maps");
+
+// Whether the namespace is to be written for the object `token`: not
+// written before, or by this same object. When an object's output overruns
+// the read's buffer, the kernel drops all of it and runs the program on the
+// object again, so that what it wrote the first time must be written again.
+// A full map only costs repeats.
+static __always_inline int first_time(__u32 ino, __u64 token)
+{
+	__u64 *by = bpf_map_lookup_elem(&seen, &ino);
+
+	if (by)
+		return *by == token;
+	bpf_map_update_elem(&seen, &ino, &token, BPF_ANY);
+	return 1;
+}
+
+// The id NS_GET_ID gives (Linux 6.18), 0 before.
+static __always_inline __u64 ns_id(struct ns_common *ns)
+{
+	if (bpf_core_field_exists(ns->ns_id))
+		return BPF_CORE_READ(ns, ns_id);
+	return 0;
+}
+
+static __always_inline void write_ns(struct seq_file *seq, struct ns_common *ns, __u32 ino,
+				     __u32 type, __u32 parent, __u32 owner, __u32 owner_uid)
+{
+	struct ns_rec r = {
+		.kind = REC_NS,
+		.ino = ino,
+		.type = type,
+		.parent = parent,
+		.owner = owner,
+		.owner_uid = owner_uid,
+		.id = ns_id(ns),
+	};
+
+	bpf_seq_write(seq, &r, sizeof(r));
+}
+
+// A chain being walked up, one namespace per step of bpf_loop: a loop the
+// verifier checks once, where a bounded loop would be checked per pass and
+// two nested ones overrun its limit.
+struct walk {
+	struct seq_file *seq;
+	void *ns;
+	__u64 token;
+};
+
+static long user_step(__u64 i, void *ctx)
+{
+	struct walk *w = ctx;
+	struct user_namespace *ns = w->ns, *parent;
+	__u32 ino, up;
+
+	if (!ns)
+		return 1;
+	ino = BPF_CORE_READ(ns, ns.inum);
+	if (!first_time(ino, w->token))
+		return 1;
+	parent = BPF_CORE_READ(ns, parent);
+	up = parent ? BPF_CORE_READ(parent, ns.inum) : 0;
+	write_ns(w->seq, &ns->ns, ino, CLONE_NEWUSER, up, up, BPF_CORE_READ(ns, owner.val));
+	w->ns = parent;
+	return 0;
+}
+
+// A user namespace and its ancestors up to the first one written before.
+static __always_inline void user_chain(struct seq_file *seq, struct user_namespace *ns,
+				       __u64 token)
+{
+	struct walk w = { .seq = seq, .ns = ns, .token = token };
+
+	bpf_loop(MAX_DEPTH, user_step, &w, 0);
+}
+
+static long pid_step(__u64 i, void *ctx)
+{
+	struct walk *w = ctx;
+	struct pid_namespace *ns = w->ns, *parent;
+	struct user_namespace *owner;
+	__u32 ino;
+
+	if (!ns)
+		return 1;
+	ino = BPF_CORE_READ(ns, ns.inum);
+	if (!first_time(ino, w->token))
+		return 1;
+	parent = BPF_CORE_READ(ns, parent);
+	owner = BPF_CORE_READ(ns, user_ns);
+	write_ns(w->seq, &ns->ns, ino, CLONE_NEWPID, parent ? BPF_CORE_READ(parent, ns.inum) : 0,
+		 BPF_CORE_READ(owner, ns.inum), 0);
+	user_chain(w->seq, owner, w->token);
+	w->ns = parent;
+	return 0;
+}
+
+// A PID namespace and its ancestors, with the owners of each.
+static __always_inline void pid_chain(struct seq_file *seq, struct pid_namespace *ns,
+				      __u64 token)
+{
+	struct walk w = { .seq = seq, .ns = ns, .token = token };
+
+	bpf_loop(MAX_DEPTH, pid_step, &w, 0);
+}
+
+// A namespace of a type without a hierarchy, by its ns_common and owner.
+struct flat {
+	struct ns_common *ns;
+	struct user_namespace *owner;
+	// In: its type. Out: its inode (the stack has no room for both).
+	__u32 type;
+};
+
+struct flats {
+	struct seq_file *seq;
+	__u64 token;
+	struct flat ns[NFLAT];
+};
+
+static long flat_step(__u64 i, void *ctx)
+{
+	struct flats *f = ctx;
+	struct user_namespace *owner;
+	struct ns_common *ns;
+	__u32 ino;
+
+	if (i >= NFLAT)
+		return 1;
+	// Copied out first: a CO-RE read relocates every access in its
+	// argument, and struct flat is no kernel type.
+	ns = f->ns[i].ns;
+	owner = f->ns[i].owner;
+	if (!ns) {
+		f->ns[i].type = 0;
+		return 0;
+	}
+	ino = BPF_CORE_READ(ns, inum);
+	if (first_time(ino, f->token)) {
+		write_ns(f->seq, ns, ino, f->ns[i].type, 0, BPF_CORE_READ(owner, ns.inum), 0);
+		user_chain(f->seq, owner, f->token);
+	}
+	f->ns[i].type = ino;
+	return 0;
+}
+
+// Up to seven namespaces without a hierarchy, in one loop: each place that
+// walks a chain costs the verifier a pass over it.
+static __always_inline void flats(struct flats *f)
+{
+	bpf_loop(NFLAT, flat_step, f, 0);
+}
+
+#define FLAT(p, t) \
+	((struct flat){ .ns = (p) ? &(p)->ns : 0, .owner = (p) ? BPF_CORE_READ(p, user_ns) : 0, .type = (t) })
+
+// 0 where there is none: a failed read gives 0, with no branch to verify.
+#define INUM(p) BPF_CORE_READ(p, ns.inum)
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#endif

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+//
+// One pass over every task: its ids, comm and ten namespaces, and each
+// namespace met, with its relations (ns_scan.bpf.h).
+#include "ns_scan.bpf.h"
+
+struct task_iter_ctx {
+	struct iter_meta *meta;
+	struct task_struct *task;
+};
+
+// The last task's namespaces, and the task whose output handled them
+// (wrote them, or found them written): a task whose namespace of a type is
+// the last task's, handled by the output of another task and so kept by
+// now, asks `seen` nothing and walks no chain for it. Most tasks share all
+// of them with the task before.
+struct last {
+	__u64 token;
+	__u32 ns[NS_COUNT];
+	// The record being made: the stack has no room for it.
+	struct task_rec rec;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct last);
+} last SEC(".maps");
+
+SEC("iter/task")
+int ns_tasks(struct task_iter_ctx *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	__u64 token = (__u64)task;
+	struct uts_namespace *uts = NULL;
+	struct ipc_namespace *ipc = NULL;
+	struct mnt_namespace *mnt = NULL;
+	struct net *net = NULL;
+	struct cgroup_namespace *cgroup = NULL;
+	struct time_namespace *time = NULL, *time_children = NULL;
+	struct pid_namespace *pid_ns = NULL, *pid_children = NULL;
+	struct user_namespace *user;
+	const struct cred *cred;
+	struct nsproxy *nsp;
+	struct task_rec *r;
+	struct last *c;
+	struct pid *pid;
+	__u32 zero = 0;
+	int kept;
+
+	c = bpf_map_lookup_elem(&last, &zero);
+	if (!task || !c)
+		return 0;
+	r = &c->rec;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->kind = REC_TASK;
+	// A load through the task's pointer costs an instruction, where
+	// BPF_CORE_READ costs a call; but the verifier pays for each load that
+	// gives a pointer with a search of the kernel's BTF by name, on every
+	// load of the programs, so pointers are read with calls.
+	r->tgid = task->tgid;
+	r->pid = task->pid;
+	r->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	cred = BPF_CORE_READ(task, cred);
+	r->uid = BPF_CORE_READ(cred, uid.val);
+	BPF_CORE_READ_STR_INTO(&r->comm, task, comm);
+
+	user = BPF_CORE_READ(cred, user_ns);
+	r->ns[NS_USER] = INUM(user);
+	// The PID namespace /proc shows is that of the task's own pid.
+	pid = BPF_CORE_READ(task, thread_pid);
+	if (pid) {
+		unsigned int level = BPF_CORE_READ(pid, level);
+
+		pid_ns = BPF_CORE_READ(pid, numbers[level].ns);
+		r->ns[NS_PID] = INUM(pid_ns);
+	}
+	nsp = BPF_CORE_READ(task, nsproxy);
+	if (nsp) {
+		uts = BPF_CORE_READ(nsp, uts_ns);
+		ipc = BPF_CORE_READ(nsp, ipc_ns);
+		mnt = BPF_CORE_READ(nsp, mnt_ns);
+		net = BPF_CORE_READ(nsp, net_ns);
+		cgroup = BPF_CORE_READ(nsp, cgroup_ns);
+		if (bpf_core_field_exists(nsp->time_ns)) {
+			time = BPF_CORE_READ(nsp, time_ns);
+			time_children = BPF_CORE_READ(nsp, time_ns_for_children);
+		}
+		pid_children = BPF_CORE_READ(nsp, pid_ns_for_children);
+		r->ns[NS_UTS] = INUM(uts);
+		r->ns[NS_IPC] = INUM(ipc);
+		r->ns[NS_MNT] = INUM(mnt);
+		r->ns[NS_NET] = INUM(net);
+		r->ns[NS_CGROUP] = INUM(cgroup);
+		r->ns[NS_TIME] = INUM(time);
+		r->ns[NS_TIME_CHILDREN] = INUM(time_children);
+		r->ns[NS_PID_CHILDREN] = INUM(pid_children);
+	}
+
+	// Branch-free tests: each branch here doubles what the verifier walks.
+	kept = c->token != token;
+	if (!kept | (r->ns[NS_USER] != c->ns[NS_USER]))
+		user_chain(seq, user, token);
+	if (!kept | (r->ns[NS_PID] != c->ns[NS_PID]))
+		pid_chain(seq, pid_ns, token);
+	if (!kept | (r->ns[NS_UTS] != c->ns[NS_UTS]) | (r->ns[NS_IPC] != c->ns[NS_IPC]) |
+	    (r->ns[NS_MNT] != c->ns[NS_MNT]) | (r->ns[NS_NET] != c->ns[NS_NET]) |
+	    (r->ns[NS_CGROUP] != c->ns[NS_CGROUP]) | (r->ns[NS_TIME] != c->ns[NS_TIME]) |
+	    (r->ns[NS_TIME_CHILDREN] != c->ns[NS_TIME_CHILDREN])) {
+		struct flats f = { .seq = seq, .token = token };
+
+		f.ns[0] = FLAT(uts, CLONE_NEWUTS);
+		f.ns[1] = FLAT(ipc, CLONE_NEWIPC);
+		f.ns[2] = FLAT(mnt, CLONE_NEWNS);
+		f.ns[3] = FLAT(net, CLONE_NEWNET);
+		f.ns[4] = FLAT(cgroup, CLONE_NEWCGROUP);
+		f.ns[5] = FLAT(time, CLONE_NEWTIME);
+		f.ns[6] = FLAT(time_children, CLONE_NEWTIME);
+		flats(&f);
+	}
+	if (!kept | (r->ns[NS_PID_CHILDREN] != c->ns[NS_PID_CHILDREN]))
+		pid_chain(seq, pid_children, token);
+	__builtin_memcpy(c->ns, r->ns, sizeof(r->ns));
+	c->token = token;
+	bpf_seq_write(seq, r, sizeof(*r));
+	return 0;
+}
