@@ -220,14 +220,12 @@ function discoverArg(options: DiscoverOptions): Parameters<Binding['discover']>[
  * may not read, are passed over; run as root to see everything.
  */
 export function discover(options: DiscoverOptions = {}): Discovery {
-  const { namespaces, notes, scan } = native.discover(discoverArg(options))
-  return { namespaces, notes, scan }
+  return JSON.parse(native.discover(discoverArg(options))) as Discovery
 }
 
 /** {@link discover}, run on libuv's thread pool so that the event loop goes on. */
 export async function discoverAsync(options: DiscoverOptions = {}): Promise<Discovery> {
-  const { namespaces, notes, scan } = await native.discoverAsync(discoverArg(options))
-  return { namespaces, notes, scan }
+  return JSON.parse(await native.discoverAsync(discoverArg(options))) as Discovery
 }
 
 /**

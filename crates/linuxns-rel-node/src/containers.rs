@@ -1,36 +1,13 @@
-//! `listContainers()` and `listContainersAsync()`, and the containers of a
-//! discovered namespace, as plain data.
+//! `listContainers()` and `listContainersAsync()`, as plain data.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use linuxns_rel::containers::{Container, ContainerOptions, Isolated, Isolation, Listing};
+use linuxns_rel::containers::{ContainerOptions, Isolated, Isolation, Listing};
 use linuxns_rel::NsType;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::names::{ContainerEngine, NamespaceState};
-
-/// A container that has a process in a namespace.
-#[napi(object, use_nullable = true, object_from_js = false)]
-pub struct NamespaceContainer {
-    pub engine: ContainerEngine,
-    pub id: String,
-    pub name: Option<String>,
-    pub image: Option<String>,
-    pub pod: Option<String>,
-    pub pod_namespace: Option<String>,
-}
-
-pub(crate) fn js_container(c: Container) -> NamespaceContainer {
-    NamespaceContainer {
-        engine: c.engine.into(),
-        id: c.id,
-        name: c.name,
-        image: c.image,
-        pod: c.pod,
-        pod_namespace: c.pod_namespace,
-    }
-}
 
 /// One namespace of a running container: its inode (null where it could
 /// not be read), how the container has it, and the other containers in it.

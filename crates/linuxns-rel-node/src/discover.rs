@@ -1,6 +1,7 @@
 //! `discover()` and `discoverAsync()`: the options in, the model out, as
-//! plain data.
+//! JSON text.
 
+use std::fmt::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -11,10 +12,9 @@ use napi_derive::napi;
 use linuxns_rel::bpf_scan::Unavailable;
 use linuxns_rel::discover::Scan;
 
-use crate::containers::{js_container, NamespaceContainer};
 use crate::errors::{no_bpf_error, sys_error, throw_no_bpf, throw_sys_error};
-use crate::names::{NamespaceSource, NstypeName, ScanChoice, TypeNames};
-use crate::text::js_text;
+use crate::names::{ScanChoice, TypeNames};
+use crate::text::json_text;
 
 /// What `discover()` looks for; see `DiscoverOptions` in the core crate.
 #[napi(object, object_to_js = false)]
@@ -30,53 +30,6 @@ pub struct DiscoverOptions {
     #[napi(ts_type = "'auto' | 'bpf' | 'procfs'")]
     pub scan: Option<ScanChoice>,
     pub owners: Option<bool>,
-}
-
-/// An open descriptor, in some process, that refers to a namespace.
-#[napi(object)]
-pub struct FdHolder {
-    pub pid: i32,
-    pub fd: i32,
-}
-
-/// One discovered namespace, as plain data.
-#[napi(object, use_nullable = true, object_from_js = false)]
-pub struct Namespace {
-    #[napi(js_name = "type")]
-    pub ns_type: NstypeName,
-    pub ino: f64,
-    pub dev: f64,
-    /// The `NS_GET_ID` id as a decimal string (it may exceed 2^53); null before Linux 6.18.
-    pub id: Option<String>,
-    pub parent: Option<f64>,
-    pub children: Vec<f64>,
-    pub owner: Option<f64>,
-    pub owner_uid: Option<u32>,
-    #[napi(ts_type = "string | null")]
-    pub owner_name: Option<Utf16String>,
-    pub pid: Option<i32>,
-    #[napi(ts_type = "string | null")]
-    pub process: Option<Utf16String>,
-    pub processes: u32,
-    pub pids: Vec<i32>,
-    pub via: Vec<NamespaceSource>,
-    pub fd_holders: Vec<FdHolder>,
-    #[napi(ts_type = "Array<string>")]
-    pub bind_mounts: Vec<Utf16String>,
-    /// One of the host's initial namespaces (those of PID 2, kthreadd).
-    pub host: bool,
-    /// The containers with a process in it; empty for the host's namespaces.
-    pub containers: Vec<NamespaceContainer>,
-}
-
-/// What `discover()` found, and what it could not tell of the containers.
-#[napi(object, object_from_js = false)]
-pub struct Model {
-    pub namespaces: Vec<Namespace>,
-    pub notes: Vec<String>,
-    /// The scan that found them.
-    #[napi(ts_type = "'bpf' | 'procfs'")]
-    pub scan: String,
 }
 
 fn core_options(options: Option<DiscoverOptions>) -> linuxns_rel::DiscoverOptions {
@@ -98,40 +51,108 @@ fn core_options(options: Option<DiscoverOptions>) -> linuxns_rel::DiscoverOption
     core
 }
 
-fn js_namespace(ns: linuxns_rel::discover::Namespace) -> Namespace {
-    // Inode and device numbers stay far below 2^53, so a JS number holds them exactly.
-    let num = |n: u64| n as f64;
-    Namespace {
-        ns_type: ns.ns_type.into(),
-        ino: num(ns.ino),
-        dev: num(ns.dev),
-        id: ns.id.map(|id| id.to_string()),
-        parent: ns.parent.map(num),
-        children: ns.children.into_iter().map(num).collect(),
-        owner: ns.owner.map(num),
-        owner_uid: ns.owner_uid,
-        owner_name: ns.owner_name.map(|n| js_text(n.as_bytes())),
-        pid: ns.representative.as_ref().map(|p| p.pid),
-        process: ns.representative.map(|p| js_text(p.name.as_bytes())),
-        processes: u32::try_from(ns.pids.len()).unwrap_or(u32::MAX),
-        pids: ns.pids,
-        via: ns.via.into_iter().map(NamespaceSource::from).collect(),
-        fd_holders: ns
-            .fd_holders
-            .into_iter()
-            .map(|h| FdHolder {
-                pid: h.pid,
-                fd: h.fd,
-            })
-            .collect(),
-        bind_mounts: ns
-            .bind_mounts
-            .into_iter()
-            .map(|p| js_text(p.as_os_str().as_bytes()))
-            .collect(),
-        host: ns.host,
-        containers: ns.containers.into_iter().map(js_container).collect(),
+/// The model as JSON text, in the shape of `Discovery` in `lib/model.ts`:
+/// `JSON.parse` makes its many small objects several times faster than
+/// Node-API calls would, one property at a time.
+fn model_json(found: linuxns_rel::discover::Discovery) -> String {
+    let mut out = String::with_capacity(256 * found.namespaces.len() + 64);
+    out.push_str("{\"namespaces\":[");
+    for (i, ns) in found.namespaces.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        namespace_json(&mut out, ns);
     }
+    out.push_str("],\"notes\":");
+    list(&mut out, &found.notes, |out, note| {
+        json_text(out, note.as_bytes())
+    });
+    let _ = write!(out, ",\"scan\":\"{}\"}}", found.scan.name());
+    out
+}
+
+fn namespace_json(out: &mut String, ns: &linuxns_rel::discover::Namespace) {
+    let _ = write!(
+        out,
+        "{{\"type\":\"{}\",\"ino\":{},\"dev\":{},\"id\":",
+        ns.ns_type.name(),
+        ns.ino,
+        ns.dev
+    );
+    // A decimal string: it may exceed 2^53.
+    or_null(out, ns.id, |out, id| {
+        let _ = write!(out, "\"{id}\"");
+    });
+    out.push_str(",\"parent\":");
+    or_null(out, ns.parent, number);
+    out.push_str(",\"children\":");
+    list(out, &ns.children, |out, &c| number(out, c));
+    out.push_str(",\"owner\":");
+    or_null(out, ns.owner, number);
+    out.push_str(",\"ownerUid\":");
+    or_null(out, ns.owner_uid, number);
+    out.push_str(",\"ownerName\":");
+    or_null(out, ns.owner_name.as_ref(), |out, n| {
+        json_text(out, n.as_bytes())
+    });
+    out.push_str(",\"pid\":");
+    or_null(out, ns.representative.as_ref().map(|p| p.pid), number);
+    out.push_str(",\"process\":");
+    or_null(out, ns.representative.as_ref(), |out, p| {
+        json_text(out, p.name.as_bytes())
+    });
+    let _ = write!(out, ",\"processes\":{},\"pids\":", ns.pids.len());
+    list(out, &ns.pids, |out, &pid| number(out, pid));
+    out.push_str(",\"via\":");
+    list(out, &ns.via, |out, via| {
+        let _ = write!(out, "\"{}\"", via.name());
+    });
+    out.push_str(",\"fdHolders\":");
+    list(out, &ns.fd_holders, |out, h| {
+        let _ = write!(out, "{{\"pid\":{},\"fd\":{}}}", h.pid, h.fd);
+    });
+    out.push_str(",\"bindMounts\":");
+    list(out, &ns.bind_mounts, |out, path| {
+        json_text(out, path.as_os_str().as_bytes())
+    });
+    let _ = write!(out, ",\"host\":{},\"containers\":", ns.host);
+    list(out, &ns.containers, |out, c| {
+        let _ = write!(out, "{{\"engine\":\"{}\",\"id\":", c.engine.name());
+        json_text(out, c.id.as_bytes());
+        for (key, value) in [
+            ("name", &c.name),
+            ("image", &c.image),
+            ("pod", &c.pod),
+            ("podNamespace", &c.pod_namespace),
+        ] {
+            let _ = write!(out, ",\"{key}\":");
+            or_null(out, value.as_ref(), |out, v| json_text(out, v.as_bytes()));
+        }
+        out.push('}');
+    });
+    out.push('}');
+}
+
+fn number(out: &mut String, n: impl std::fmt::Display) {
+    let _ = write!(out, "{n}");
+}
+
+fn or_null<T>(out: &mut String, value: Option<T>, write: impl FnOnce(&mut String, T)) {
+    match value {
+        Some(v) => write(out, v),
+        None => out.push_str("null"),
+    }
+}
+
+fn list<T>(out: &mut String, items: &[T], mut write: impl FnMut(&mut String, &T)) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write(out, item);
+    }
+    out.push(']');
 }
 
 /// Why a discovery failed: a system call, or no BPF scan where one was asked for.
@@ -149,23 +170,20 @@ impl Failure {
     }
 }
 
-fn run_discovery(options: &linuxns_rel::DiscoverOptions) -> std::result::Result<Model, Failure> {
+fn run_discovery(options: &linuxns_rel::DiscoverOptions) -> std::result::Result<String, Failure> {
     // Asked first so that the error can name the reason.
     if options.scan == Scan::Bpf {
         linuxns_rel::bpf_scan::available().map_err(Failure::NoBpf)?;
     }
     let found = linuxns_rel::discover(options).map_err(Failure::Sys)?;
-    Ok(Model {
-        scan: found.scan.name().to_owned(),
-        namespaces: found.namespaces.into_iter().map(js_namespace).collect(),
-        notes: found.notes,
-    })
+    Ok(model_json(found))
 }
 
 /// Every namespace of the requested types, found by a BPF scan where it can
-/// run, else by scanning /proc.
+/// run, else by scanning /proc: the model as JSON text, which `index.ts`
+/// parses.
 #[napi(catch_unwind)]
-pub fn discover(env: Env, options: Option<DiscoverOptions>) -> Result<Model> {
+pub fn discover(env: Env, options: Option<DiscoverOptions>) -> Result<String> {
     run_discovery(&core_options(options)).map_err(|e| e.throw(&env))
 }
 
@@ -177,8 +195,8 @@ pub struct Discovery {
 
 #[napi]
 impl Task for Discovery {
-    type Output = Model;
-    type JsValue = Model;
+    type Output = String;
+    type JsValue = String;
 
     fn compute(&mut self) -> Result<Self::Output> {
         match catch_unwind(AssertUnwindSafe(|| run_discovery(&self.options)))

@@ -185,22 +185,6 @@ pub enum NamespaceSource {
     MountList,
 }
 
-impl NamespaceSource {
-    /// The core's source.
-    const fn source(self) -> Source {
-        match self {
-            NamespaceSource::Process => Source::Process,
-            NamespaceSource::Task => Source::Task,
-            NamespaceSource::Fd => Source::Fd,
-            NamespaceSource::Socket => Source::Socket,
-            NamespaceSource::BindMount => Source::BindMount,
-            NamespaceSource::Hierarchy => Source::Hierarchy,
-            NamespaceSource::Pending => Source::Pending,
-            NamespaceSource::MountList => Source::MountList,
-        }
-    }
-}
-
 impl From<Source> for NamespaceSource {
     fn from(source: Source) -> Self {
         match source {
@@ -213,13 +197,6 @@ impl From<Source> for NamespaceSource {
             Source::Pending => NamespaceSource::Pending,
             Source::MountList => NamespaceSource::MountList,
         }
-    }
-}
-
-impl ToNapiValue for NamespaceSource {
-    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-        // SAFETY: `env` is the one napi-rs gave this conversion.
-        unsafe { <&str>::to_napi_value(env, val.source().name()) }
     }
 }
 
@@ -396,7 +373,6 @@ mod tests {
         for s in Source::ALL {
             let js = NamespaceSource::from(s);
             assert_eq!(kebab(&format!("{js:?}")), s.name());
-            assert_eq!(js.source(), s);
         }
         for e in Engine::ALL {
             let js = ContainerEngine::from(e);

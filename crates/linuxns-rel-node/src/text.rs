@@ -3,32 +3,46 @@
 //! as the lone surrogate U+DC80 + byte, as Python's `surrogateescape` does.
 //! `JSON.stringify` writes those as `\udcXX`; the tools show them as `\xXX`.
 
-use napi::bindgen_prelude::Utf16String;
+use std::fmt::Write;
 
-/// The UTF-16 code units of `bytes`, each invalid byte as U+DC80 + byte.
-pub(crate) fn js_text(bytes: &[u8]) -> Utf16String {
-    let mut units = Vec::with_capacity(bytes.len());
+/// `bytes` as a JSON string literal: valid UTF-8 as it is, each invalid
+/// byte as the escape `\udcXX`, which `JSON.parse` reads as that lone
+/// surrogate.
+pub(crate) fn json_text(out: &mut String, bytes: &[u8]) {
+    out.push('"');
     for chunk in bytes.utf8_chunks() {
-        units.extend(chunk.valid().encode_utf16());
-        units.extend(chunk.invalid().iter().map(|&b| 0xdc00 | u16::from(b)));
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if c < ' ' => {
+                    let _ = write!(out, "\\u{:04x}", u32::from(c));
+                }
+                c => out.push(c),
+            }
+        }
+        for &b in chunk.invalid() {
+            let _ = write!(out, "\\u{:04x}", 0xdc00 | u16::from(b));
+        }
     }
-    Utf16String::from(units)
+    out.push('"');
 }
 
 #[cfg(test)]
 mod tests {
-    use super::js_text;
+    use super::json_text;
 
     #[test]
-    fn bytes_that_are_not_utf8_become_lone_surrogates() {
-        let units = |b: &[u8]| js_text(b).to_vec();
-        assert_eq!(units(b"sleep"), "sleep".encode_utf16().collect::<Vec<_>>());
-        assert_eq!(
-            units("日\u{202e}".as_bytes()),
-            "日\u{202e}".encode_utf16().collect::<Vec<_>>()
-        );
-        assert_eq!(units(b"a\xff\xfeb"), vec![0x61, 0xdcff, 0xdcfe, 0x62]);
-        // A sequence cut short: each of its bytes on its own.
-        assert_eq!(units(b"\xe2\x80"), vec![0xdce2, 0xdc80]);
+    fn json_text_escapes_what_json_must_and_each_invalid_byte() {
+        let json = |b: &[u8]| {
+            let mut out = String::new();
+            json_text(&mut out, b);
+            out
+        };
+        assert_eq!(json(b"sleep"), "\"sleep\"");
+        assert_eq!(json(b"a\"b\\c\n\x1b[31m"), r#""a\"b\\c\u000a\u001b[31m""#);
+        assert_eq!(json("日\u{202e}".as_bytes()), "\"日\u{202e}\"");
+        assert_eq!(json(b"a\xff\xfeb"), r#""a\udcff\udcfeb""#);
+        assert_eq!(json(b"\xe2\x80"), r#""\udce2\udc80""#);
     }
 }
