@@ -1,8 +1,9 @@
 // npm run bench:bpf [-- N/M ...]: the BPF scan against the /proc scan, on
 // scenes of N processes in M user namespaces (default 2000/500 and
-// 10000/2000): loading its programs and running them (the core's bpf_scan
-// example), discover() in-process with each scan against the bare readlink
-// scan, and lsuserns, lspidns and lsallns with each scan against lsns.
+// 10000/2000): loading its programs and running them, apart and as scan()
+// overlaps them (the core's bpf_scan example), discover() in-process with
+// each scan against the bare readlink scan, and lsuserns, lspidns and
+// lsallns with each scan against lsns.
 // Prints medians and ratios; asserts nothing about time. Root only (the BPF
 // scan needs it); ends only the processes it started.
 import { execFileSync } from 'node:child_process'
@@ -35,7 +36,7 @@ for (const [n, m] of scenes) {
     console.log(`\n${scene.processes} processes in ${m} user namespaces (+ ${2 * m} PID namespaces); median of ${ROUNDS}`)
     const core = example('bpf_scan', [String(ROUNDS)])
     const bare = example('readlink_scan', ['--bare'])
-    console.log(`BPF scan in the core: load ${ms(core.load_ms!)} ms, both iterators ${ms(core.scan_ms!)} ms (${core.tasks} tasks, ${core.namespaces} namespaces, ${core.files} files); bare readlink scan ${ms(bare.ms!)} ms`)
+    console.log(`BPF scan in the core: load ${ms(core.load_ms!)} ms, both iterators ${ms(core.scan_ms!)} ms, and scan() with each iterator run as soon as it is loaded ${ms(core.total_ms!)} ms (${core.tasks} tasks, ${core.namespaces} namespaces, ${core.files} files); bare readlink scan ${ms(bare.ms!)} ms`)
     console.log(row(['', 'bpf ms', 'procfs ms', 'peer ms', 'bpf ratio', 'procfs ratio']))
     for (const scan of ['procfs', 'bpf'] as const) discover({ types: ['user', 'pid'], scan }) // warm the caches
     const inProcess = (scan: 'bpf' | 'procfs'): number => timeInProcess(() => discover({ types: ['user', 'pid'], scan }))
