@@ -625,3 +625,83 @@ fn scans_amid_churn_succeed_and_hold_together() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     churn.join().unwrap_or_else(|_| panic!("churn thread"));
 }
+
+/// A pids cgroup of its own for a test (v1's controller, or v2's root where
+/// it offers pids), removed on drop; `None` where none can be made.
+struct PidsCgroup(std::path::PathBuf);
+
+impl PidsCgroup {
+    fn new() -> Option<PidsCgroup> {
+        let name = format!("linuxns-rel-test-{}", std::process::id());
+        ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"]
+            .iter()
+            .map(|root| std::path::Path::new(root).join(&name))
+            .find(|dir| fs::create_dir(dir).is_ok() && dir.join("pids.max").exists())
+            .map(PidsCgroup)
+    }
+}
+
+impl Drop for PidsCgroup {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+fn scans_where_no_thread_can_be_started() {
+    if !is_root() {
+        eprintln!("skipped: needs root (a pids cgroup to hold the scan to one thread)");
+        return;
+    }
+    let Some(cgroup) = PidsCgroup::new() else {
+        eprintln!("skipped: no pids cgroup can be made here");
+        return;
+    };
+    let dir = cgroup.0.to_string_lossy().into_owned();
+    run_ignored_alone(
+        "in_a_pids_cgroup",
+        &[],
+        &[("LINUXNS_REL_TEST_CGROUP", &dir)],
+    );
+}
+
+#[test]
+#[ignore = "runs only in its own process, started by scans_where_no_thread_can_be_started"]
+fn in_a_pids_cgroup() {
+    let dir =
+        std::path::PathBuf::from(std::env::var_os("LINUXNS_REL_TEST_CGROUP").unwrap_or_default());
+    let own = std::process::id() as i32;
+    fs::write(dir.join("cgroup.procs"), own.to_string())
+        .unwrap_or_else(|e| panic!("join the cgroup: {e}"));
+    // Below the threads this process has: none more can be started.
+    fs::write(dir.join("pids.max"), "1").unwrap_or_else(|e| panic!("pids.max: {e}"));
+    assert!(
+        std::thread::Builder::new().spawn(|| ()).is_err(),
+        "a thread could be started"
+    );
+    let fds_before = open_fds();
+    let snap = bpf_scan::scan().unwrap_or_else(|why| panic!("BPF scan on one thread: {why}"));
+    assert_eq!(open_fds(), fds_before, "descriptors left open by the scan");
+    let me = snap
+        .tasks
+        .iter()
+        .find(|t| t.pid == own)
+        .unwrap_or_else(|| panic!("pid {own} not in the scan"));
+    for t in NsType::ALL {
+        assert_eq!(me.ns(t), Some(ino(&format!("/proc/self/ns/{t}"))), "{t}");
+    }
+    // The file iterator ran too: a socket's network namespace is there.
+    let sock =
+        std::os::unix::net::UnixDatagram::unbound().unwrap_or_else(|e| panic!("socket: {e}"));
+    let snap = bpf_scan::Loaded::load()
+        .and_then(bpf_scan::Loaded::scan)
+        .unwrap_or_else(|why| panic!("BPF scan on one thread: {why}"));
+    assert!(
+        snap.files
+            .iter()
+            .any(|f| f.pid == own && f.fd == sock.as_raw_fd() && f.socket),
+        "socket {} of pid {own} not in {:?}",
+        sock.as_raw_fd(),
+        snap.files
+    );
+}
