@@ -3,7 +3,9 @@
  * nsfs ioctls (owning user namespace, parent, owner uid, type).
  */
 import type { KernelFeatures } from './binding.js'
-import type { ContainerList, Discovery, DiscoverOptions, NstypeName } from './dist/lib/model.js'
+import type { GraphOptions, NamespaceGraph } from './dist/lib/graph.js'
+import type { PngOptions } from './dist/lib/render.js'
+import type { ContainerList, Discovery, DiscoverOptions, NamespaceModel, NstypeName } from './dist/lib/model.js'
 
 export type {
   ContainerEngine,
@@ -258,7 +260,39 @@ export {
   type NamespaceGraph,
 } from './dist/lib/graph.js'
 export { GROUP_AT } from './dist/lib/group.js'
-export { renderHtml, renderPng, renderSvg, type PngOptions } from './dist/lib/render.js'
+export type { PngOptions }
+
+type Render = typeof import('./dist/lib/render.js')
+let render: Promise<Render> | undefined
+// The drawing's modules load when a drawing is first asked for: the tools
+// that draw none spare their loading on every run.
+const renderer = (): Promise<Render> => (render ??= import('./dist/lib/render.js'))
+
+/**
+ * The drawing as SVG, laid out by Graphviz's dot in WebAssembly, from a model
+ * or from DOT text. Each namespace's group has `id="TYPE_INODE"`,
+ * `data-type` and `data-ino`; each group of alike namespaces' (see
+ * {@link GraphOptions.expand}) `id` and `data-group` are `group_TYPE_INODE`.
+ */
+export async function renderSvg(input: NamespaceModel | NamespaceGraph | string, options: GraphOptions = {}): Promise<string> {
+  return (await renderer()).renderSvg(input, options)
+}
+
+/** An SVG as PNG, rendered by resvg. */
+export async function renderPng(svg: string, options: PngOptions = {}): Promise<Buffer> {
+  return (await renderer()).renderPng(svg, options)
+}
+
+/**
+ * A self-contained HTML page (no network) with the drawing, pan and zoom,
+ * a search box (inode, pid or process name) and each namespace's details on
+ * hover. Where alike namespaces are grouped, it opens on the overview,
+ * expands a group on a click, and expands what folds a namespace the search
+ * finds.
+ */
+export async function renderHtml(model: NamespaceModel, options: GraphOptions & { title?: string } = {}): Promise<string> {
+  return (await renderer()).renderHtml(model, options)
+}
 
 // Namespace ids, pid translation, mount namespaces, file handles, pidfds
 // (Linux 6.11 to 6.18). Each throws an Error with code 'ENOTSUP', naming the
