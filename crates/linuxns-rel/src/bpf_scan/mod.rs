@@ -51,21 +51,21 @@ struct Skeleton {
     prog_fd: usize,
 }
 
-static TASKS: Skeleton = Skeleton {
-    loader: include_bytes!("../../bpf/ns_tasks.loader.bin"),
-    data: include_bytes!("../../bpf/ns_tasks.data.bin"),
-    ctx_size: tasks_layout::CTX_SIZE,
-    map_fds: tasks_layout::MAP_FDS,
-    prog_fd: tasks_layout::PROG_FD,
-};
+/// The skeleton of `bpf/NAME.bpf.c`, from the files regenerate.sh wrote.
+macro_rules! skeleton {
+    ($name:literal, $layout:ident) => {
+        Skeleton {
+            loader: include_bytes!(concat!("../../bpf/", $name, ".loader.bin")),
+            data: include_bytes!(concat!("../../bpf/", $name, ".data.bin")),
+            ctx_size: $layout::CTX_SIZE,
+            map_fds: $layout::MAP_FDS,
+            prog_fd: $layout::PROG_FD,
+        }
+    };
+}
 
-static FILES: Skeleton = Skeleton {
-    loader: include_bytes!("../../bpf/ns_files.loader.bin"),
-    data: include_bytes!("../../bpf/ns_files.data.bin"),
-    ctx_size: files_layout::CTX_SIZE,
-    map_fds: files_layout::MAP_FDS,
-    prog_fd: files_layout::PROG_FD,
-};
+static TASKS: Skeleton = skeleton!("ns_tasks", tasks_layout);
+static FILES: Skeleton = skeleton!("ns_files", files_layout);
 
 /// The inodes of the initial user and PID namespaces, fixed by the kernel.
 const INIT_USER_INO: u64 = 0xEFFF_FFFD;
