@@ -636,8 +636,10 @@ impl PidsCgroup {
         ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"]
             .iter()
             .map(|root| std::path::Path::new(root).join(&name))
-            .find(|dir| fs::create_dir(dir).is_ok() && dir.join("pids.max").exists())
+            .filter(|dir| fs::create_dir(dir).is_ok())
             .map(PidsCgroup)
+            // Where it is no pids cgroup, the drop removes it.
+            .find(|cgroup| cgroup.0.join("pids.max").exists())
     }
 }
 
