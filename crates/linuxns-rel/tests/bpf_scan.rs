@@ -20,7 +20,8 @@ use common::{
     PID_TWO_DEEP_SLEEPER,
 };
 
-/// One scan at a time: each test counts its own descriptors.
+/// One test at a time that scans or starts a process (whose pipes are
+/// descriptors of ours too): some count the descriptors a scan leaves.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// The scan, or `None` with the reason printed where it cannot run here.
@@ -75,6 +76,7 @@ fn inode_of(fd: &OwnedFd) -> u64 {
 
 #[test]
 fn falls_back_for_non_root() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     if !is_root() {
         return as_non_root();
     }
@@ -417,6 +419,7 @@ const UNDER_FILTER: &str = "LINUXNS_REL_TEST_NO_BPF";
 
 #[test]
 fn falls_back_where_seccomp_denies_bpf() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let stderr = run_ignored_alone(
         "with_bpf_denied",
         &[],
@@ -651,6 +654,7 @@ impl Drop for PidsCgroup {
 
 #[test]
 fn scans_where_no_thread_can_be_started() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     if !is_root() {
         eprintln!("skipped: needs root (a pids cgroup to hold the scan to one thread)");
         return;
