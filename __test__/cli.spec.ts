@@ -1,6 +1,8 @@
 // bin/lsuserns and bin/lspidns, run as child processes, against the zoo's ground truth.
 import test, { type ExecutionContext } from 'ava'
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
 import { packageCopy } from './helpers/package-copy.js'
@@ -307,6 +309,31 @@ test('colour: auto colours on a terminal, unless NO_COLOR is set or colour is of
     t.notRegex(r.stdout, ANSI, `${args.join(' ')} ${JSON.stringify(env)}`)
     t.regex(r.stdout, /user:\[\d+\]/)
   }
+})
+
+test('a reader slower than the tool still gets all of its output: the tool ends only once it is written', async (t) => {
+  // A process named with 100,000 bytes makes the output outgrow a pipe's
+  // 64 KiB, so that the tool waits on its reader before it may exit.
+  const name = 'n'.repeat(100_000)
+  const child = spawn('unshare', ['-U', 'bash', '-c', 'exec -a "$0" sleep infinity', name], { stdio: 'ignore' })
+  t.teardown(() => child.kill('SIGKILL'))
+  const named = (): boolean => {
+    try {
+      return readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').startsWith(`${name}\0`)
+    } catch {
+      return false
+    }
+  }
+  for (let waited = 0; !named() && waited < 10_000; waited += 10) await sleep(10)
+  t.true(named(), 'the process with the long name is running')
+  const ino = nsInode(child.pid!, 'user')
+  const command = 'set -o pipefail; "$0" "$1" --json | { sleep 0.5; cat; }'
+  const r = await runPiped(['bash', '-c', command, process.execPath, bin('lsuserns')])
+  t.is(r.status, 0, r.stderr)
+  t.true(r.stdout.length > 100_000, `${r.stdout.length} bytes`)
+  const { namespaces } = JSON.parse(r.stdout) as { namespaces: { ino: number; process: string | null }[] }
+  // Not t.is: a failure would print both names in full.
+  t.true(namespaces.find((ns) => ns.ino === ino)?.process === name, `user:[${ino}] named by the long name`)
 })
 
 test('as root there is no note on stderr', async (t) => {

@@ -131,8 +131,26 @@ export function version(): string {
  * --version need no addon, and an addon that cannot load is then an error
  * that says what to do, not a stack trace.
  */
-export function library(): Promise<typeof import('linuxns-rel')> {
-  return import('linuxns-rel')
+export async function library(): Promise<typeof import('linuxns-rel')> {
+  const lib = await import('linuxns-rel')
+  // Loaded by the library's import: this import costs nothing more.
+  native = await import('#binding')
+  return lib
+}
+
+/** The addon, once library() has loaded it. */
+let native: typeof import('#binding') | undefined
+
+/**
+ * Ends the process with `code`. Once the addon is loaded, at once, through
+ * its _exit: Node's own exit would first wait for V8's background compiles
+ * of the code that made the output, 10 to 30 ms after a large discovery.
+ * Only once all output is written: stdout and stderr are synchronous for
+ * files, pipes and terminals on Linux, and each write's callback has run.
+ */
+function exitNow(code: number): never {
+  if (native) native.exitNow(code)
+  process.exit(code)
 }
 
 /**
@@ -156,12 +174,10 @@ export function runTool(name: string, usage: string, main: (argv: string[]) => P
       process.exitCode = EXIT_FAILURE
     }
   }
-  // Exits once the output is written, not when Node's event loop ends: that
-  // would first wait for V8's background compiles, 10 to 30 ms after a
-  // large discovery.
+  // Exits once the output is written, not when Node's event loop ends.
   const done = (output: string | Buffer): void => {
     process.stdout.write(output, (err) => {
-      if (!err) process.exit(EXIT_OK)
+      if (!err) exitNow(EXIT_OK)
     })
   }
   main(process.argv.slice(2)).then(done, fail)
