@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { discover } from '../index.js'
-import { ROUNDS, scenesFromArgs, startScene, timeCommand, timeInProcess } from './scene.js'
+import { ROUNDS, scenesFromArgs, startScene, timeCommands, timeInProcess } from './scene.js'
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
 const scenes = scenesFromArgs(['2000/500', '10000/2000'])
@@ -47,8 +47,8 @@ for (const [n, m] of scenes) {
       ['lspidns', ['lsns', '-t', 'pid']],
       ['lsallns', ['lsns']],
     ] as const) {
-      const run = (scan: string): number => timeCommand([node, join(repo, 'bin', tool), `--scan=${scan}`])
-      const [bpf, procfs, lsns] = [run('bpf'), run('procfs'), timeCommand([...peer])]
+      const run = (scan: string): string[] => [node, join(repo, 'bin', tool), `--scan=${scan}`]
+      const [bpf, procfs, lsns] = timeCommands([run('bpf'), run('procfs'), [...peer]]) as [number, number, number]
       console.log(row([`${tool} vs ${peer.join(' ')}`, ms(bpf), ms(procfs), ms(lsns), `${(bpf / lsns).toFixed(2)}x`, `${(procfs / lsns).toFixed(2)}x`]))
     }
   } finally {

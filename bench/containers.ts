@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { NSTYPE_NAMES, discover, listContainers } from '../index.js'
-import { ROUNDS, startScene, timeCommand, timeInProcess } from './scene.js'
+import { ROUNDS, startScene, timeCommand, timeCommands, timeInProcess } from './scene.js'
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
 const DOCKER = '/usr/bin/docker'
@@ -31,7 +31,6 @@ const removeOurs = (): void => {
   if (ids.length > 0) docker('rm', '-f', ...ids)
 }
 
-const { NODE_EXTRA_CA_CERTS: _certs, ...env } = process.env
 const node = process.execPath
 const row = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(44) : c.padStart(10))).join('')
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ')
@@ -47,14 +46,15 @@ try {
     console.log(row(['', 'ms', 'peer ms', 'ratio', 'goal']))
     // Interleaved, so that both see the same machine.
     const lsallns = join(repo, 'bin', 'lsallns')
-    const withContainers = timeCommand([node, lsallns], env)
-    const without = timeCommand([node, lsallns, '--no-containers'], env)
+    const [withContainers, without] = timeCommands([[node, lsallns], [node, lsallns, '--no-containers']]) as [number, number]
     console.log(row(['lsallns vs lsallns --no-containers', withContainers.toFixed(0), without.toFixed(0), `${(withContainers / without).toFixed(2)}x`, '<= 1.1x']))
-    const lscontainers = timeCommand([node, join(repo, 'bin', 'lscontainers')], env)
-    const inspect = timeCommand(['sh', '-c', `${DOCKER} inspect $(${DOCKER} ps -q)`], env)
+    const [lscontainers, inspect] = timeCommands([
+      [node, join(repo, 'bin', 'lscontainers')],
+      ['sh', '-c', `${DOCKER} inspect $(${DOCKER} ps -q)`],
+    ]) as [number, number]
     console.log(row(['lscontainers vs docker inspect $(docker ps -q)', lscontainers.toFixed(0), inspect.toFixed(0), `${(lscontainers / inspect).toFixed(2)}x`, '<= 0.7x']))
-    const json = timeCommand([node, join(repo, 'bin', 'lscontainers'), '--json'], env)
-    const bare = timeCommand([node, '-e', '0'], env)
+    const json = timeCommand([node, join(repo, 'bin', 'lscontainers'), '--json'])
+    const bare = timeCommand([node, '-e', '0'])
     console.log(`  lscontainers --json ${json.toFixed(0)} ms; node -e 0 ${bare.toFixed(0)} ms`)
     // In this process: what the containers step adds to a scan, and what listing costs.
     const options = { types: [...NSTYPE_NAMES], tasks: true, fds: true, bindMounts: true }

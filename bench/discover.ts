@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { discover } from '../index.js'
-import { ROUNDS, scenesFromArgs, startScene, timeCommand, timeInProcess } from './scene.js'
+import { ROUNDS, scenesFromArgs, startScene, timeCommands, timeInProcess } from './scene.js'
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
 const scenes = scenesFromArgs(['2000/500', '10000/2000'])
@@ -30,8 +30,7 @@ for (const [n, m] of scenes) {
       ['lsuserns', 'user'],
       ['lspidns', 'pid'],
     ] as const) {
-      const ours = timeCommand([node, join(repo, 'bin', tool)])
-      const lsns = timeCommand(['lsns', '-t', type])
+      const [ours, lsns] = timeCommands([[node, join(repo, 'bin', tool)], ['lsns', '-t', type]]) as [number, number]
       console.log(row([`${tool} vs lsns -t ${type}`, ours.toFixed(0), lsns.toFixed(0), `${(ours / lsns).toFixed(2)}x`, `<= ${goal}x`]))
     }
     discover({ types: ['user', 'pid'] }) // warm the caches as the scan below finds them

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { NSTYPE_NAMES, discover } from '../index.js'
-import { ROUNDS, scenesFromArgs, startScene, timeCommand, timeInProcess } from './scene.js'
+import { ROUNDS, scenesFromArgs, startScene, timeCommand, timeCommands, timeInProcess } from './scene.js'
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
 const scenes = scenesFromArgs(['2000/500', '10000/2000'])
@@ -26,11 +26,9 @@ for (const [n, m] of scenes) {
     console.log(row(['', 'ms', 'lsns ms', 'ratio', 'goal']))
     const goal = n <= 2000 ? 0.5 : 0.15
     // Interleaved, so that both see the same machine.
-    const ours = timeCommand([node, lsallns])
-    const lsns = timeCommand(['lsns'])
+    const [ours, lsns] = timeCommands([[node, lsallns], ['lsns']]) as [number, number]
     console.log(row(['lsallns vs lsns', ours.toFixed(0), lsns.toFixed(0), `${(ours / lsns).toFixed(2)}x`, `<= ${goal}x`]))
-    const json = timeCommand([node, lsallns, '--json'])
-    const lsnsJson = timeCommand(['lsns', '--json'])
+    const [json, lsnsJson] = timeCommands([[node, lsallns, '--json'], ['lsns', '--json']]) as [number, number]
     console.log(row(['lsallns --json vs lsns --json', json.toFixed(0), lsnsJson.toFixed(0), `${(json / lsnsJson).toFixed(2)}x`]))
     // Where lsallns's time goes.
     const nodeStart = timeCommand([node, '-e', ''])
