@@ -24,9 +24,9 @@ export type {
 } from './dist/lib/model.js'
 export { SCAN_NAMES } from './dist/lib/model.js'
 
-type Binding = typeof import('./binding.js')
+type Binding = typeof import('#binding')
 
-const native: Binding = await import('./binding.js').catch((cause: unknown) => {
+const native: Binding = await import('#binding').catch((cause: unknown) => {
   const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header
   const target = `${process.platform}-${process.arch}-${header?.glibcVersionRuntime ? 'gnu' : 'musl'}`
   throw new Error(
@@ -262,11 +262,11 @@ export {
 export { GROUP_AT } from './dist/lib/group.js'
 export type { PngOptions }
 
-type Render = typeof import('./dist/lib/render.js')
+type Render = typeof import('#render')
 let render: Promise<Render> | undefined
 // The drawing's modules load when a drawing is first asked for: the tools
 // that draw none spare their loading on every run.
-const renderer = (): Promise<Render> => (render ??= import('./dist/lib/render.js'))
+const renderer = (): Promise<Render> => (render ??= import('#render'))
 
 /**
  * The drawing as SVG, laid out by Graphviz's dot in WebAssembly, from a model
