@@ -1,7 +1,9 @@
 // bin/lsuserns and bin/lspidns, run as child processes, against the zoo's ground truth.
 import test, { type ExecutionContext } from 'ava'
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
@@ -334,6 +336,25 @@ test('a reader slower than the tool still gets all of its output: the tool ends 
   const { namespaces } = JSON.parse(r.stdout) as { namespaces: { ino: number; process: string | null }[] }
   // Not t.is: a failure would print both names in full.
   t.true(namespaces.find((ns) => ns.ino === ino)?.process === name, `user:[${ino}] named by the long name`)
+})
+
+test('where Node has work at exit (V8 coverage, a profiler, an exit listener preloaded), the tools exit through Node, which does it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'linuxns-rel-exit-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const preload = join(dir, 'at-exit.cjs')
+  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(join(dir, 'listener', 'ran'))}, ''))\n`)
+  mkdirSync(join(dir, 'listener'))
+  for (const [what, nodeArgs, env, ending] of [
+    ['coverage', [], { NODE_V8_COVERAGE: join(dir, 'coverage') }, '.json'],
+    ['profiles', ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'profiles')}`], {}, '.cpuprofile'],
+    ['listener', [], { NODE_OPTIONS: `--require=${preload}` }, 'ran'],
+  ] as const) {
+    const r = await runPiped([process.execPath, ...nodeArgs, bin('lsuserns')], env)
+    t.is(r.status, 0, r.stderr)
+    t.regex(r.stdout, /^user:\[\d+\]/)
+    const where = join(dir, what)
+    t.true(existsSync(where) && readdirSync(where).some((f) => f.endsWith(ending)), `${what}: a ${ending} file in ${where}`)
+  }
 })
 
 test('as root there is no note on stderr', async (t) => {

@@ -142,14 +142,25 @@ export async function library(): Promise<typeof import('linuxns-rel')> {
 let native: typeof import('#binding') | undefined
 
 /**
- * Ends the process with `code`. Once the addon is loaded, at once, through
- * its _exit: Node's own exit would first wait for V8's background compiles
- * of the code that made the output, 10 to 30 ms after a large discovery.
- * Only once all output is written: stdout and stderr are synchronous for
- * files, pipes and terminals on Linux, and each write's callback has run.
+ * Whether someone has work for Node's exit: a flag given to node or in
+ * NODE_OPTIONS (a profiler writes its profile then), V8's coverage, or an
+ * 'exit' listener.
+ */
+function exitIsWatched(): boolean {
+  const { NODE_OPTIONS, NODE_V8_COVERAGE } = process.env
+  return process.execArgv.length > 0 || Boolean(NODE_OPTIONS) || NODE_V8_COVERAGE !== undefined || process.listenerCount('exit') > 0
+}
+
+/**
+ * Ends the process with `code`. Once the addon is loaded, and where nobody
+ * has work for Node's exit, at once, through the addon's _exit: Node's own
+ * exit would first wait for V8's background compiles of the code that made
+ * the output, 10 to 30 ms after a large discovery. Only once all output is
+ * written: stdout and stderr are synchronous for files, pipes and terminals
+ * on Linux, and each write's callback has run.
  */
 function exitNow(code: number): never {
-  if (native) native.exitNow(code)
+  if (native && !exitIsWatched()) native.exitNow(code)
   process.exit(code)
 }
 
