@@ -685,6 +685,9 @@ fn in_a_pids_cgroup() {
         std::thread::Builder::new().spawn(|| ()).is_err(),
         "a thread could be started"
     );
+    // For the file iterator to find: a socket, which holds its network namespace.
+    let sock =
+        std::os::unix::net::UnixDatagram::unbound().unwrap_or_else(|e| panic!("socket: {e}"));
     let fds_before = open_fds();
     let snap = bpf_scan::scan().unwrap_or_else(|why| panic!("BPF scan on one thread: {why}"));
     assert_eq!(open_fds(), fds_before, "descriptors left open by the scan");
@@ -696,12 +699,6 @@ fn in_a_pids_cgroup() {
     for t in NsType::ALL {
         assert_eq!(me.ns(t), Some(ino(&format!("/proc/self/ns/{t}"))), "{t}");
     }
-    // The file iterator ran too: a socket's network namespace is there.
-    let sock =
-        std::os::unix::net::UnixDatagram::unbound().unwrap_or_else(|e| panic!("socket: {e}"));
-    let snap = bpf_scan::Loaded::load()
-        .and_then(bpf_scan::Loaded::scan)
-        .unwrap_or_else(|why| panic!("BPF scan on one thread: {why}"));
     assert!(
         snap.files
             .iter()
