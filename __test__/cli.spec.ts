@@ -1,4 +1,5 @@
-// bin/lsuserns and bin/lspidns, run as child processes, against the zoo's ground truth.
+// bin/lsuserns and bin/lspidns, run as child processes, against the zoo's
+// ground truth; what they find, under both scans (BPF and /proc).
 import test, { type ExecutionContext } from 'ava'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -8,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
 import { packageCopy } from './helpers/package-copy.js'
+import { scanTest } from './helpers/scans.js'
 import { OTHER_UID, type Run, asUid, isRoot, nsInode, runPiped } from './helpers/procs.js'
 import { type Zoo, type ZooNamespace, buildZoo, processName, representative, scanProc, userName } from './helpers/zoo.js'
 
@@ -125,8 +127,8 @@ function checkTree(t: ExecutionContext, output: string, kind: 'user' | 'pid'): M
   return nodes
 }
 
-test('lsuserns draws every zoo user namespace under its true parent, with what keeps it and its owner', async (t) => {
-  const { status, stdout, stderr } = await run('lsuserns', [])
+scanTest({}, 'lsuserns draws every zoo user namespace under its true parent, with what keeps it and its owner', async (t, scan) => {
+  const { status, stdout, stderr } = await run('lsuserns', [`--scan=${scan}`])
   t.is(status, 0, stderr)
   const nodes = checkTree(t, stdout, 'user')
   // Our own user namespace is a root of the forest (we run at the top of what we see).
@@ -135,8 +137,8 @@ test('lsuserns draws every zoo user namespace under its true parent, with what k
   t.is(nodes.get(`user:${zoo.byLabel.get('chain[3]')!.ino}`)?.depth, 4)
 })
 
-test('lspidns draws every zoo PID namespace under its true parent, naming the owning user namespace', async (t) => {
-  const { status, stdout, stderr } = await run('lspidns', [])
+scanTest({}, 'lspidns draws every zoo PID namespace under its true parent, naming the owning user namespace', async (t, scan) => {
+  const { status, stdout, stderr } = await run('lspidns', [`--scan=${scan}`])
   t.is(status, 0, stderr)
   const nodes = checkTree(t, stdout, 'pid')
   t.is(nodes.get(`pid:${zoo.byLabel.get('pid2-level2')!.ino}`)?.depth, 2)
@@ -168,27 +170,28 @@ for (const [tool, kind] of [
   ['lsuserns', 'user'],
   ['lspidns', 'pid'],
 ] as const) {
-  test(`${tool} --json lists the zoo's ${kind} namespaces with exact fields`, async (t) => {
-    const { status, stdout, stderr } = await run(tool, ['--json'])
+  scanTest({}, `${tool} --json lists the zoo's ${kind} namespaces with exact fields`, async (t, scan) => {
+    const { status, stdout, stderr } = await run(tool, ['--json', `--scan=${scan}`])
     t.is(status, 0, stderr)
-    const parsed = JSON.parse(stdout) as { namespaces: Record<string, unknown>[] }
+    const parsed = JSON.parse(stdout) as { scan: string; namespaces: Record<string, unknown>[] }
     t.deepEqual(Object.keys(parsed), ['scan', 'namespaces'])
+    t.is(parsed.scan, scan)
     t.true(parsed.namespaces.every((ns) => ns.type === kind), `only ${kind} namespaces without -d`)
     const byIno = new Map(parsed.namespaces.map((ns) => [ns.ino, ns]))
-    const scan = scanProc([kind])
+    const truth = scanProc([kind])
     for (const z of zoo.namespaces.filter((z) => z.type === kind)) {
       const entry = byIno.get(z.ino)
       if (!entry) {
         t.fail(`${z.label} missing from --json`)
         continue
       }
-      t.deepEqual(Object.fromEntries(FIELDS.map((f) => [f, entry[f]])), expectedJson(z, scan), z.label)
+      t.deepEqual(Object.fromEntries(FIELDS.map((f) => [f, entry[f]])), expectedJson(z, truth), z.label)
     }
   })
 }
 
-test('lsuserns -d lists the namespaces each user namespace owns', async (t) => {
-  const { status, stdout, stderr } = await run('lsuserns', ['-d'])
+scanTest({}, 'lsuserns -d lists the namespaces each user namespace owns', async (t, scan) => {
+  const { status, stdout, stderr } = await run('lsuserns', ['-d', `--scan=${scan}`])
   t.is(status, 0, stderr)
   const nodes = checkTree(t, stdout, 'user')
   const owner = zoo.byLabel.get('details-user')!
@@ -211,14 +214,14 @@ test('lsuserns -d lists the namespaces each user namespace owns', async (t) => {
     'the two-level PID namespaces are listed under their owner',
   )
 
-  const json = await run('lsuserns', ['-d', '--json'])
+  const json = await run('lsuserns', ['-d', '--json', `--scan=${scan}`])
   t.is(json.status, 0, json.stderr)
   const listed = new Map((JSON.parse(json.stdout) as { namespaces: { type: string; ino: number; owner: number }[] }).namespaces.map((ns) => [`${ns.type}:${ns.ino}`, ns]))
   for (const z of owned) t.is(listed.get(`${z.type}:${z.ino}`)?.owner, owner.ino, `${z.label} in -d --json`)
 })
 
-test('lspidns -d lists the namespaces of each PID namespace\'s process', async (t) => {
-  const { status, stdout, stderr } = await run('lspidns', ['-d'])
+scanTest({}, 'lspidns -d lists the namespaces of each PID namespace\'s process', async (t, scan) => {
+  const { status, stdout, stderr } = await run('lspidns', ['-d', `--scan=${scan}`])
   t.is(status, 0, stderr)
   const nodes = checkTree(t, stdout, 'pid')
   const pidns = zoo.byLabel.get('details-pid')!

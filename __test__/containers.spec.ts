@@ -2,18 +2,21 @@
 // plugin makes pods, podman, a Docker daemon with --userns-remap), started by
 // .ci/docker-testbed.sh, against ground truth read independently: `docker
 // inspect`, the containerd task's init.pid, `podman inspect`, and the
-// /proc/PID/ns links by stat(2). Skipped with the reason where the engines
-// cannot run (not root, no dockerd). Ends only the containers it made.
+// /proc/PID/ns links by stat(2); what discovery says of them under both
+// scans (BPF and /proc). Skipped with the reason where the engines cannot
+// run (not root, no dockerd). Ends only the containers it made.
 import test, { type ExecutionContext } from 'ava'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import type { ContainerNamespace, DiscoveredNamespace, ListedContainer, NstypeName } from '../index.js'
+import { type ContainerNamespace, type DiscoveredNamespace, type ListedContainer, type NstypeName, discover } from '../index.js'
 import { containerLabel, containersText, isolationText } from '../lib/labels.js'
 import { packageCopy } from './helpers/package-copy.js'
+import { testNeeding } from './helpers/needs.js'
 import { type Run, inode, isRoot, nsInode, runPiped } from './helpers/procs.js'
+import { type TestedScan, checkSameModel, scanTest } from './helpers/scans.js'
 
 const TYPES: NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
 const DOCKER = '/usr/bin/docker'
@@ -36,10 +39,10 @@ const cannot: string | null = (() => {
   }
 })()
 const STATE = process.env.LINUXNS_REL_TESTBED_STATE ?? '/run/linuxns-rel-testbed'
-const engineTest = (title: string, fn: (t: ExecutionContext) => Promise<void> | void): void => {
-  if (cannot === null) test(title, fn)
-  else test.skip(`${title} (skipped: ${cannot})`, fn)
-}
+const engineTest = (title: string, fn: (t: ExecutionContext) => Promise<void> | void): void => testNeeding({ blocked: cannot }, title, fn)
+/** `engineTest` once for each scan, as `scanTest` does. */
+const engineScanTest = (title: string, fn: (t: ExecutionContext, scan: TestedScan) => Promise<void> | void): void =>
+  scanTest({ blocked: cannot }, title, fn)
 
 const docker = (...args: string[]): string => sh(DOCKER, args)
 const tag = `lnsrel-ts-${process.pid}`
@@ -58,8 +61,8 @@ async function lscontainers(t: ExecutionContext, args: string[] = [], env: Recor
   return (JSON.parse(out.stdout) as { containers: ListedContainer[] }).containers
 }
 
-async function lsallns(t: ExecutionContext, args: string[] = []): Promise<DiscoveredNamespace[]> {
-  const out = await run('lsallns', ['--json', ...args])
+async function lsallns(t: ExecutionContext, scan: TestedScan, args: string[] = []): Promise<DiscoveredNamespace[]> {
+  const out = await run('lsallns', ['--json', `--scan=${scan}`, ...args])
   t.is(out.status, 0, out.stderr)
   return (JSON.parse(out.stdout) as { namespaces: DiscoveredNamespace[] }).namespaces
 }
@@ -270,10 +273,23 @@ engineTest('each kind of sharing says what the container has: own, host, or the 
   t.like(row('web'), { NAME: `${tag}-web` }, 'compose labels leave the name Docker gave')
 })
 
-engineTest('lsallns names the containers of each namespace; the host namespaces are host and list none', async (t) => {
+engineTest("discover() gives the containers' namespaces, field by field, the same through BPF and through /proc", (t) => {
+  const procfs = discover({ types: TYPES, scan: 'procfs' })
+  const bpf = discover({ types: TYPES, scan: 'bpf' })
+  // The namespaces that are not the host's of the containers made before the tests:
+  // the tests that run beside this one make and stop others.
+  const before = new Set(['web', 'shares-net', 'host-net', 'host-pid', 'ipc', 'ipc-joiner', 'podman'].map(name))
+  const made = ours(inspectAll()).filter((c) => before.has(c.name) || !c.name.startsWith(tag))
+  const inos = new Set(made.flatMap(({ pid }) => TYPES.map((type) => nsInode(pid, type)).filter((ino, i) => ino !== hostIno(TYPES[i]!))))
+  t.true(procfs.namespaces.some((ns) => inos.has(ns.ino) && ns.containers.length > 0), 'namespaces with their containers')
+  t.log(`${inos.size} namespaces of ${made.length} containers`)
+  checkSameModel(t, procfs, bpf, [...inos], 'containers')
+})
+
+engineScanTest('lsallns names the containers of each namespace; the host namespaces are host and list none', async (t, scan) => {
   const truth = inspectAll()
   const pidOf = (n: string): number => [...truth.values()].find((c) => c.name === name(n))!.pid
-  const namespaces = await lsallns(t)
+  const namespaces = await lsallns(t, scan)
   const at = (pid: number, type: NstypeName): DiscoveredNamespace => namespaces.find((ns) => ns.ino === nsInode(pid, type))!
   const names = (ns: DiscoveredNamespace): string[] => ns.containers.map((c) => `${c.engine}:${c.name}`)
   t.deepEqual(names(at(pidOf('web'), 'net')), [`docker:${name('shares-net')}`, `docker:${name('web')}`])
@@ -291,7 +307,7 @@ engineTest('lsallns names the containers of each namespace; the host namespaces 
   t.is(podNet.containers.length, 3)
   t.true(podNet.containers.every((c) => c.engine === 'containerd' && c.pod === pod.name && c.podNamespace === 'default'))
   // The table's CONTAINER column.
-  const table = await run('lsallns', ['-t', 'net,uts'])
+  const table = await run('lsallns', ['-t', 'net,uts', `--scan=${scan}`])
   t.is(table.status, 0, table.stderr)
   const cell = (ino: number): string | undefined => table.stdout.split('\n').find((l) => l.startsWith(`${ino} `))?.split(/\s+/)[7]
   t.is(table.stdout.split('\n')[0]!.split(/\s+/)[8], 'CONTAINER')
@@ -300,40 +316,40 @@ engineTest('lsallns names the containers of each namespace; the host namespaces 
   t.is(cell(podNet.ino), `k8s:default/${pod.name}`)
   t.is(cell(hostIno('net')), '-')
   // Off: no containers, the host all the same.
-  const off = await lsallns(t, ['--no-containers'])
+  const off = await lsallns(t, scan, ['--no-containers'])
   t.true(off.every((ns) => ns.containers.length === 0))
   t.deepEqual(off.filter((ns) => ns.host).map((ns) => ns.ino).sort(), TYPES.map(hostIno).sort())
 })
 
-engineTest('lspidns and lsuserns name the containers after the process', async (t) => {
+engineScanTest('lspidns and lsuserns name the containers after the process', async (t, scan) => {
   const truth = inspectAll()
   const web = [...truth.values()].find((c) => c.name === name('web'))!
-  const pidns = await run('lspidns')
+  const pidns = await run('lspidns', [`--scan=${scan}`])
   t.is(pidns.status, 0, pidns.stderr)
   const line = pidns.stdout.split('\n').find((l) => l.includes(`pid:[${nsInode(web.pid, 'pid')}]`))
   t.regex(line ?? '', new RegExp(`process "sleep" \\(${web.pid}\\) container docker:${name('web')} owner `))
-  const userns = await run('lsuserns', ['-d'])
+  const userns = await run('lsuserns', ['-d', `--scan=${scan}`])
   t.is(userns.status, 0, userns.stderr)
   t.true(userns.stdout.includes(`net:[${nsInode(web.pid, 'net')}] process "sleep" (${web.pid}) container docker:${name('shares-net')},+1`))
   const hostLine = pidns.stdout.split('\n')[0]!
   t.false(hostLine.includes('container'), hostLine)
 })
 
-engineTest('a renamed container is read fresh; one stopped during the scans is listed whole or not at all', async (t) => {
-  const id = dockerRun('before-rename')
-  docker('rename', id, name('after-rename'))
+engineScanTest('a renamed container is read fresh; one stopped during the scans is listed whole or not at all', async (t, scan) => {
+  const id = dockerRun(`before-rename-${scan}`)
+  docker('rename', id, name(`after-rename-${scan}`))
   const listed = await lscontainers(t)
-  t.is(listed.find((c) => c.id === id)?.name, name('after-rename'))
-  const namespaces = await lsallns(t, ['-t', 'uts'])
-  t.true(namespaces.some((ns) => ns.containers.some((c) => c.id === id && c.name === name('after-rename'))))
+  t.is(listed.find((c) => c.id === id)?.name, name(`after-rename-${scan}`))
+  const namespaces = await lsallns(t, scan, ['-t', 'uts'])
+  t.true(namespaces.some((ns) => ns.containers.some((c) => c.id === id && c.name === name(`after-rename-${scan}`))))
 
-  const stopping = dockerRun('stopping')
+  const stopping = dockerRun(`stopping-${scan}`)
   const stopper = runPiped([DOCKER, 'stop', '-t', '0', stopping])
   let scans = 0
   let done = false
   void stopper.then(() => (done = true))
   while (!done || scans === 0) {
-    const [list, all] = await Promise.all([run('lscontainers', ['--json']), run('lsallns', ['--json', '-t', 'net'])])
+    const [list, all] = await Promise.all([run('lscontainers', ['--json']), run('lsallns', ['--json', '-t', 'net', `--scan=${scan}`])])
     t.is(list.status, 0, list.stderr)
     t.is(all.status, 0, all.stderr)
     const c = (JSON.parse(list.stdout) as { containers: ListedContainer[] }).containers.find((x) => x.id === stopping)
@@ -401,7 +417,7 @@ engineTest('podman, with the limits of containers.conf that let it run here', as
   })
 })
 
-engineTest('userns-remap: the container of a daemon that DOCKER_HOST names, with a user namespace of its own', async (t) => {
+engineScanTest('userns-remap: the container of a daemon that DOCKER_HOST names, with a user namespace of its own', async (t, scan) => {
   let root: string
   try {
     root = sh('bash', [script, 'up-remap'])
@@ -410,7 +426,7 @@ engineTest('userns-remap: the container of a daemon that DOCKER_HOST names, with
   }
   const socket = `unix://${root.replace(/\/root$/, '')}/docker.sock`
   const host = ['-H', socket]
-  const id = sh(DOCKER, [...host, 'run', '-d', '--name', name('remapped'), IMAGE, 'sleep', '3600'])
+  const id = sh(DOCKER, [...host, 'run', '-d', '--name', name(`remapped-${scan}`), IMAGE, 'sleep', '3600'])
   try {
     const truth = inspectAll(host).get(id)!
     const listed = await lscontainers(t, [], { DOCKER_HOST: socket })
@@ -422,13 +438,13 @@ engineTest('userns-remap: the container of a daemon that DOCKER_HOST names, with
     t.not(uidMap[1], '0')
     // The table gives the uid that created the user namespace: the daemon's, root.
     const table = await run('lscontainers', [], { DOCKER_HOST: socket })
-    const row = table.stdout.split('\n').find((l) => l.includes(name('remapped')))!.split(/\s+/)
+    const row = table.stdout.split('\n').find((l) => l.includes(name(`remapped-${scan}`)))!.split(/\s+/)
     t.is(row[11], 'own(0)')
     // The namespaces of its processes name it too.
-    const namespaces = await lsallns(t, ['-t', 'user'])
+    const namespaces = await lsallns(t, scan, ['-t', 'user'])
     // Without DOCKER_HOST, its files are out of sight: its cgroup tells its id alone.
     t.like(namespaces.find((ns) => ns.ino === nsInode(truth.pid, 'user'))?.containers[0], { engine: 'docker', id, name: null })
-    const named = await run('lsallns', ['--json', '-t', 'user'], { DOCKER_HOST: socket })
+    const named = await run('lsallns', ['--json', '-t', 'user', `--scan=${scan}`], { DOCKER_HOST: socket })
     const userns = (JSON.parse(named.stdout) as { namespaces: DiscoveredNamespace[] }).namespaces.find((ns) => ns.ino === nsInode(truth.pid, 'user'))
     t.like(userns?.containers[0], { engine: 'docker', id, name: truth.name })
   } finally {
@@ -498,36 +514,36 @@ test('container labels: engine and name, a pod once, several as +N, every text f
   t.is(isolationText({ ino: null, state: null, with: [] }), '?')
 })
 
-engineTest('the graph page finds a namespace by the name and the id of a container in it, and shows the container', async (t) => {
+engineScanTest('the graph page finds a namespace by the name and the id of a container in it, and shows the container', async (t, scan) => {
   const { chromiumHere, withTab } = await import('./helpers/browser.js')
   if (!chromiumHere) return t.fail('/usr/bin/chromium is missing: apt-get install -y chromium')
-  const id = dockerRun('graph')
+  const id = dockerRun(`graph-${scan}`)
   const pid = Number(docker('inspect', '-f', '{{.State.Pid}}', id))
   const ino = nsInode(pid, 'pid')
-  const page = fileURLToPath(new URL(`artifacts/graph-containers-${process.pid}.html`, import.meta.url))
+  const page = fileURLToPath(new URL(`artifacts/graph-containers-${process.pid}-${scan}.html`, import.meta.url))
   mkdirSync(dirname(page), { recursive: true })
-  const made = await run('graphns', ['-o', page])
+  const made = await run('graphns', ['-o', page, `--scan=${scan}`])
   t.is(made.status, 0, made.stderr)
   await withTab(async (tab, { errors }) => {
     await tab.goto(`file://${page}`)
-    for (const query of [name('graph'), id.slice(0, 12)]) {
+    for (const query of [name(`graph-${scan}`), id.slice(0, 12)]) {
       await tab.fill('#search', query)
       const current = tab.locator(`g.node.current[data-ino="${ino}"]`)
       await current.waitFor({ state: 'attached' })
       t.regex((await tab.textContent('#status')) ?? '', new RegExp(`: pid:\\[${ino}\\]$`), query)
       await current.hover()
-      t.true(((await tab.textContent('#details')) ?? '').includes(`docker:${name('graph')}`))
+      t.true(((await tab.textContent('#details')) ?? '').includes(`docker:${name(`graph-${scan}`)}`))
     }
     t.deepEqual(errors, [])
   })
 })
 
-engineTest("graphns draws a container's namespaces in a box labelled with its name, overview and --expand alike", async (t) => {
-  const id = dockerRun('box')
+engineScanTest("graphns draws a container's namespaces in a box labelled with its name, overview and --expand alike", async (t, scan) => {
+  const id = dockerRun(`box-${scan}`)
   const pid = Number(docker('inspect', '-f', '{{.State.Pid}}', id))
   const node = `pid_${nsInode(pid, 'pid')}`
   for (const args of [[], ['--expand']]) {
-    const made = await run('graphns', ['--format', 'dot', ...args])
+    const made = await run('graphns', ['--format', 'dot', `--scan=${scan}`, ...args])
     t.is(made.status, 0, made.stderr)
     const lines = made.stdout.split('\n')
     const at = lines.findIndex((line) => line.trim().startsWith(`${node} [`))
@@ -544,6 +560,6 @@ engineTest("graphns draws a container's namespaces in a box labelled with its na
       }
     }
     t.regex(lines[box] ?? '', /^\s*subgraph cluster_container_/, args.join(' '))
-    t.true((lines[box + 1] ?? '').includes(`label="docker:${name('box')}"`), lines[box + 1])
+    t.true((lines[box + 1] ?? '').includes(`label="docker:${name(`box-${scan}`)}"`), lines[box + 1])
   }
 })

@@ -1,5 +1,6 @@
-// discover() and discoverAsync() against the namespace zoo, compared with
-// what the zoo and a scan of /proc of our own say.
+// discover() and discoverAsync() against the namespace zoo, each test under
+// both scans (BPF and /proc), compared with what the zoo and a scan of /proc
+// of our own say.
 import test, { type ExecutionContext } from 'ava'
 
 import { execFileSync, spawn } from 'node:child_process'
@@ -17,8 +18,9 @@ import {
   getNsId,
   getParentns,
 } from '../index.js'
-import { featureTest, features, testNeeding } from './helpers/needs.js'
-import { isRoot, nsInode, startSleeper, stop, stopAll } from './helpers/procs.js'
+import { features } from './helpers/needs.js'
+import { nsInode, startSleeper, stop, stopAll } from './helpers/procs.js'
+import { scanTest } from './helpers/scans.js'
 import { type Zoo, type ZooNamespace, buildZoo, processName, representative, scanProc, userName } from './helpers/zoo.js'
 
 let zoo: Zoo
@@ -31,8 +33,6 @@ test.after.always(async () => {
   await zoo?.remove()
   await stopAll()
 })
-
-const rootTest = isRoot ? test : test.skip
 
 const key = (type: string, ino: number): string => `${type}:${ino}`
 
@@ -96,29 +96,31 @@ function checkConsistent(t: ExecutionContext, namespaces: DiscoveredNamespace[],
   t.is(bad, 0)
 }
 
-test('discover() finds every zoo namespace with its type, parent, children, owner, process and holders', (t) => {
+scanTest({}, 'discover() finds every zoo namespace with its type, parent, children, owner, process and holders', (t, scan) => {
   t.log(zoo.skipped.length > 0 ? `zoo parts skipped (not root): ${zoo.skipped.join(', ')}` : 'whole zoo built')
-  const { namespaces } = discover()
+  const { namespaces, scan: ran } = discover({ scan })
+  t.is(ran, scan)
   checkZoo(t, namespaces, ['user', 'pid'])
   checkConsistent(t, namespaces, ['user', 'pid'])
   // The default is user and pid only.
   t.deepEqual([...new Set(namespaces.map((ns) => ns.type))].sort(), ['pid', 'user'])
 })
 
-test('discoverAsync() finds the same', async (t) => {
-  const { namespaces } = await discoverAsync()
+scanTest({}, 'discoverAsync() finds the same', async (t, scan) => {
+  const { namespaces, scan: ran } = await discoverAsync({ scan })
+  t.is(ran, scan)
   checkZoo(t, namespaces, ['user', 'pid'])
   checkConsistent(t, namespaces, ['user', 'pid'])
 })
 
-test('the namespaces of all five zoo types, asked for explicitly', async (t) => {
+scanTest({}, 'the namespaces of all five zoo types, asked for explicitly', async (t, scan) => {
   const types = ['user', 'pid', 'net', 'uts', 'ipc'] as const
-  checkZoo(t, discover({ types }).namespaces, types)
-  checkZoo(t, (await discoverAsync({ types })).namespaces, types)
+  checkZoo(t, discover({ types, scan }).namespaces, types)
+  checkZoo(t, (await discoverAsync({ types, scan })).namespaces, types)
 })
 
-test('our own user and pid namespaces are there, with this process in them', (t) => {
-  const { namespaces } = discover()
+scanTest({}, 'our own user and pid namespaces are there, with this process in them', (t, scan) => {
+  const { namespaces } = discover({ scan })
   const found = index(namespaces)
   for (const type of ['user', 'pid'] as const) {
     const ns = found.get(key(type, zoo.self[type]))
@@ -129,8 +131,8 @@ test('our own user and pid namespaces are there, with this process in them', (t)
     // We run in the initial namespaces (root) or, as an ordinary user, at the top of what we may see.
     t.is(ns.parent, null, `${type}: parent`)
     // The representative by the rule, among the processes we could read.
-    const scan = scanProc([type])
-    const rep = representative(scan.members.get(key(type, ns.ino)) ?? [], scan.ppid)
+    const truth = scanProc([type])
+    const rep = representative(truth.members.get(key(type, ns.ino)) ?? [], truth.ppid)
     t.is(ns.pid, rep, `${type}: representative`)
     if (rep !== null) t.is(ns.process, processName(rep))
   }
@@ -141,8 +143,8 @@ test('our own user and pid namespaces are there, with this process in them', (t)
   }
 })
 
-test("options.types ['user'] alone still finds every zoo user namespace, also one kept only as the owner of an fd-held PID namespace", async (t) => {
-  for (const { namespaces } of [discover({ types: ['user'] }), await discoverAsync({ types: ['user'] })]) {
+scanTest({}, "options.types ['user'] alone still finds every zoo user namespace, also one kept only as the owner of an fd-held PID namespace", async (t, scan) => {
+  for (const { namespaces } of [discover({ types: ['user'], scan }), await discoverAsync({ types: ['user'], scan })]) {
     t.true(namespaces.every((ns) => ns.type === 'user'))
     const found = index(namespaces)
     const missing = zoo.namespaces.filter((z) => z.type === 'user' && !found.has(key('user', z.ino))).map((z) => z.label)
@@ -151,8 +153,8 @@ test("options.types ['user'] alone still finds every zoo user namespace, also on
   }
 })
 
-test("options.types ['net', 'uts'] returns only those types", async (t) => {
-  for (const { namespaces } of [discover({ types: ['net', 'uts'] }), await discoverAsync({ types: ['uts', 'net'] })]) {
+scanTest({}, "options.types ['net', 'uts'] returns only those types", async (t, scan) => {
+  for (const { namespaces } of [discover({ types: ['net', 'uts'], scan }), await discoverAsync({ types: ['uts', 'net'], scan })]) {
     t.deepEqual([...new Set(namespaces.map((ns) => ns.type))].sort(), ['net', 'uts'])
     const found = index(namespaces)
     for (const label of ['details-net', 'details-uts']) {
@@ -172,27 +174,27 @@ const labels = (ns: DiscoveredNamespace[], zs: ZooNamespace[]): string[] => {
   return zs.filter((z) => found.has(key(z.type, z.ino))).map((z) => z.label)
 }
 
-test('fds: false leaves out the namespaces held only by a descriptor', async (t) => {
+scanTest({}, 'fds: false leaves out the namespaces held only by a descriptor', async (t, scan) => {
   const fdOnly = ['fd-user', 'fd-pid', 'fd-pid-owner']
   const userPid = zoo.namespaces.filter((z) => z.type === 'user' || z.type === 'pid')
-  for (const { namespaces } of [discover({ fds: false }), await discoverAsync({ fds: false })]) {
+  for (const { namespaces } of [discover({ fds: false, scan }), await discoverAsync({ fds: false, scan })]) {
     const present = labels(namespaces, userPid)
     t.deepEqual(present, userPid.map((z) => z.label).filter((l) => !fdOnly.includes(l)))
     t.true(namespaces.every((ns) => !ns.via.includes('fd') && ns.fdHolders.length === 0))
     checkConsistent(t, namespaces, ['user', 'pid'])
   }
-  t.deepEqual(labels(discover({ fds: true }).namespaces, userPid), userPid.map((z) => z.label))
+  t.deepEqual(labels(discover({ fds: true, scan }).namespaces, userPid), userPid.map((z) => z.label))
 })
 
-rootTest('bindMounts: false leaves out the namespaces held only by a bind mount (needs root)', async (t) => {
+scanTest({ root: true }, 'bindMounts: false leaves out the namespaces held only by a bind mount', async (t, scan) => {
   const mountOnly = ['bind-user', 'bind-pid']
   const userPid = zoo.namespaces.filter((z) => z.type === 'user' || z.type === 'pid')
-  for (const { namespaces } of [discover({ bindMounts: false }), await discoverAsync({ bindMounts: false })]) {
+  for (const { namespaces } of [discover({ bindMounts: false, scan }), await discoverAsync({ bindMounts: false, scan })]) {
     t.deepEqual(labels(namespaces, userPid), userPid.map((z) => z.label).filter((l) => !mountOnly.includes(l)))
     t.true(namespaces.every((ns) => !ns.via.includes('bind-mount') && ns.bindMounts.length === 0))
     checkConsistent(t, namespaces, ['user', 'pid'])
   }
-  const both = discover({ fds: false, bindMounts: false }).namespaces
+  const both = discover({ fds: false, bindMounts: false, scan }).namespaces
   t.deepEqual(
     labels(both, userPid),
     userPid.map((z) => z.label).filter((l) => !mountOnly.includes(l) && !l.startsWith('fd-')),
@@ -218,8 +220,8 @@ test('bad options are TypeErrors with a Node-style code, from discover() and dis
   }
 })
 
-test('the model is plain data: a JSON round trip gives it back', (t) => {
-  const model = discover({ types: ['user', 'pid', 'net'] })
+scanTest({}, 'the model is plain data: a JSON round trip gives it back', (t, scan) => {
+  const model = discover({ types: ['user', 'pid', 'net'], scan })
   t.deepEqual(JSON.parse(JSON.stringify(model)), model)
   for (const ns of model.namespaces) t.is(Object.getPrototypeOf(ns), Object.prototype)
   // Sorted by type name, then inode.
@@ -259,16 +261,16 @@ function churn(): { stop: () => Promise<number> } {
   }
 }
 
-test('discovery runs many times while processes come and go: no error, and a consistent tree', async (t) => {
+scanTest({}, 'discovery runs many times while processes come and go: no error, and a consistent tree', async (t, scan) => {
   const load = churn()
   try {
     for (let round = 0; round < 8; round++) {
       const types = round % 2 === 0 ? (['user', 'pid'] as const) : (['user', 'pid', 'net', 'mnt'] as const)
       const [sync, async1, async2] = await Promise.all([
         // The sync call blocks this thread; the async ones run on the pool beside it.
-        Promise.resolve().then(() => discover({ types, tasks: round % 3 === 0 })),
-        discoverAsync({ types }),
-        discoverAsync({ types, tasks: true }),
+        Promise.resolve().then(() => discover({ types, tasks: round % 3 === 0, scan })),
+        discoverAsync({ types, scan }),
+        discoverAsync({ types, tasks: true, scan }),
       ])
       for (const model of [sync, async1, async2]) {
         checkConsistent(t, model.namespaces, types)
@@ -295,13 +297,12 @@ function zooPath(z: ZooNamespace): string | null {
   return z.bindMount ?? null
 }
 
-featureTest(
-  'nsId',
-  '6.18',
+scanTest(
+  { feature: ['nsId', '6.18'] },
   'every namespace carries its id, equal to getNsId() of the same namespace',
-  async (t) => {
+  async (t, scan) => {
     const types = ['user', 'pid', 'net', 'uts', 'ipc'] as const
-    for (const { namespaces } of [discover({ types }), await discoverAsync({ types })]) {
+    for (const { namespaces } of [discover({ types, scan }), await discoverAsync({ types, scan })]) {
       const found = index(namespaces)
       for (const z of zoo.namespaces) {
         const ns = found.get(key(z.type, z.ino))
@@ -314,7 +315,7 @@ featureTest(
       t.is(new Set(ids).size, ids.length, 'distinct namespaces, distinct ids')
     }
     // All eight types, ours among them.
-    const found = index(discover({ types: ALL_TYPES }).namespaces)
+    const found = index(discover({ types: ALL_TYPES, scan }).namespaces)
     for (const type of ALL_TYPES) {
       t.is(found.get(key(type, nsInode('self', type)))?.id, getNsId(`/proc/self/ns/${type}`).toString(), type)
     }
@@ -322,13 +323,13 @@ featureTest(
 )
 
 // Opening an empty pid_for_children needs PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE.
-featureTest('pidfdNamespace', '6.11', 'a pending pid_for_children namespace, with no process yet, is found via pending', async (t) => {
+scanTest({ feature: ['pidfdNamespace', '6.11'] }, 'a pending pid_for_children namespace, with no process yet, is found via pending', async (t, scan) => {
   const [pid] = await startSleeper(['unshare', '-Ur', '--pid', 'sleep', 'infinity'])
   try {
     // The kernel shows it as an empty link: /proc alone cannot name it.
     t.throws(() => readlinkSync(`/proc/${pid}/ns/pid_for_children`), { code: 'ENOENT' })
     const owner = nsInode(pid!, 'user')
-    for (const { namespaces } of [discover({ types: ['pid'] }), await discoverAsync({ types: ALL_TYPES })]) {
+    for (const { namespaces } of [discover({ types: ['pid'], scan }), await discoverAsync({ types: ALL_TYPES, scan })]) {
       const pending = namespaces.filter((ns) => ns.type === 'pid' && ns.owner === owner)
       t.is(pending.length, 1)
       t.like(pending[0], { via: ['pending'], pids: [], processes: 0, pid: null, parent: nsInode(pid!, 'pid') })
@@ -339,7 +340,7 @@ featureTest('pidfdNamespace', '6.11', 'a pending pid_for_children namespace, wit
   }
 })
 
-rootTest('a mount namespace with no process, kept only by a bind mount, is found (needs root)', async (t) => {
+scanTest({ root: true }, 'a mount namespace with no process, kept only by a bind mount, is found', async (t, scan) => {
   const [pid] = await startSleeper(['unshare', '-m', 'sleep', 'infinity'])
   const ino = nsInode(pid!, 'mnt')
   const dir = mkdtempSync(join(tmpdir(), 'linuxns-rel-mnt-'))
@@ -356,10 +357,10 @@ rootTest('a mount namespace with no process, kept only by a bind mount, is found
       }
       await sleep(10)
     }
-    const byMount = index(discover({ types: ['mnt'] }).namespaces).get(key('mnt', ino))
+    const byMount = index(discover({ types: ['mnt'], scan }).namespaces).get(key('mnt', ino))
     t.like(byMount, { via: ['bind-mount'], bindMounts: [file], pids: [], processes: 0 })
     if (!features.mntnsList) return t.log(`the mount-list part skipped: NS_MNT_GET_NEXT needs Linux 6.12, this is ${features.release}`)
-    for (const { namespaces } of [discover({ types: ['mnt'], bindMounts: false }), await discoverAsync({ types: ALL_TYPES, bindMounts: false })]) {
+    for (const { namespaces } of [discover({ types: ['mnt'], bindMounts: false, scan }), await discoverAsync({ types: ALL_TYPES, bindMounts: false, scan })]) {
       t.like(index(namespaces).get(key('mnt', ino)), { via: ['mount-list'], bindMounts: [], pids: [] })
     }
   } finally {
@@ -368,7 +369,7 @@ rootTest('a mount namespace with no process, kept only by a bind mount, is found
   }
 })
 
-test('a user namespace 32 levels below ours, all its ancestors hidden, is found with its whole chain', async (t) => {
+scanTest({}, 'a user namespace 32 levels below ours, all its ancestors hidden, is found with its whole chain', async (t, scan) => {
   // 32 is the kernel's nesting limit below the initial user namespace; from inside one, less is left.
   const depth = nsInode('self', 'user') === 4026531837 ? 32 : 8
   const chain = await startSleeper([...Array.from({ length: depth }, () => ['unshare', '-Ur']).flat(), 'sleep', 'infinity'])
@@ -385,7 +386,7 @@ test('a user namespace 32 levels below ours, all its ancestors hidden, is found 
   file.close()
   t.is(truth[depth], nsInode('self', 'user'))
 
-  const byIno = new Map(discover({ types: ['user'] }).namespaces.map((ns) => [ns.ino, ns]))
+  const byIno = new Map(discover({ types: ['user'], scan }).namespaces.map((ns) => [ns.ino, ns]))
   for (const [level, ino] of truth.slice(0, depth).entries()) {
     const ns = byIno.get(ino)
     t.is(ns?.parent, truth[level + 1], `level ${depth - level}`)
@@ -393,7 +394,7 @@ test('a user namespace 32 levels below ours, all its ancestors hidden, is found 
   }
 })
 
-testNeeding({ root: true, feature: ['mntnsList', '6.12'] }, 'a bind mount inside a mount namespace that no process is in is found, and its namespace opened', async (t) => {
+scanTest({ root: true, feature: ['mntnsList', '6.12'] }, 'a bind mount inside a mount namespace that no process is in is found, and its namespace opened', async (t, scan) => {
   const dir = mkdtempSync(join(tmpdir(), 'linuxns-rel-mntns-'))
   const netFile = join(dir, 'net')
   const mntFile = join(dir, 'mnt')
@@ -416,7 +417,7 @@ testNeeding({ root: true, feature: ['mntnsList', '6.12'] }, 'a bind mount inside
   await sleep(200)
   t.is(statSync(mntFile).ino, mnt, 'our bind mount keeps the mount namespace')
 
-  const found = index(discover({ types: ['net', 'mnt'] }).namespaces)
+  const found = index(discover({ types: ['net', 'mnt'], scan }).namespaces)
   t.like(found.get(key('mnt', mnt)), { via: ['bind-mount'], bindMounts: [mntFile], processes: 0 })
   t.like(found.get(key('net', net)), { via: ['bind-mount'], bindMounts: [`mnt:[${mnt}]:${netFile}`], processes: 0 })
   // It was opened from inside: the kernel's relations and id are there.

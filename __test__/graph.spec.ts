@@ -1,5 +1,6 @@
 // graphns and its drawing functions, against a zoo of real namespaces made
-// here, with ground truth read from /proc. The HTML page is opened in a real
+// here, with ground truth read from /proc. The drawings of what discovery
+// finds are checked under each scan. The HTML page is opened in a real
 // browser (Debian's chromium, driven by playwright-core).
 import test, { type ExecutionContext } from 'ava'
 import { spawnSync } from 'node:child_process'
@@ -14,6 +15,7 @@ import { XMLValidator } from 'fast-xml-parser'
 import { discover, getParentns, renderHtml, renderPng, renderSvg, toDot, type NamespaceModel } from '../index.js'
 import { browserTest, chromiumNote, withTab } from './helpers/browser.js'
 import { isRoot, nsInode, startSleeper, stop, stopAll, userNamespaceChain } from './helpers/procs.js'
+import { scanTest } from './helpers/scans.js'
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
 const graphns = join(repo, 'bin', 'graphns')
@@ -178,8 +180,8 @@ function parseDot(dot: string): Dot {
   return { nodes, edges }
 }
 
-test('the DOT has a node for each namespace of the zoo, styled by how it lives, and exactly its edges', (t) => {
-  const dot = parseDot(toDot(discover(), { expand: true }))
+scanTest({}, 'the DOT has a node for each namespace of the zoo, styled by how it lives, and exactly its edges', (t, scan) => {
+  const dot = parseDot(toDot(discover({ scan }), { expand: true }))
   for (const ns of zoo.namespaces) {
     const node = dot.nodes.get(id(ns.type, ns.ino))
     if (!node) return t.fail(`no node for ${ns.type}:[${ns.ino}]`)
@@ -200,11 +202,11 @@ test('the DOT has a node for each namespace of the zoo, styled by how it lives, 
   t.is(touching.length, owner.length + parent.length)
   // The legend's samples are no namespaces.
   t.true([...dot.nodes.keys()].some((k) => k.startsWith('legend_')))
-  t.false(parseDot(toDot(discover(), { legend: false, expand: true })).nodes.has('legend_user'))
+  t.false(parseDot(toDot(discover({ scan }), { legend: false, expand: true })).nodes.has('legend_user'))
 })
 
-test('with details, a user namespace lists the namespaces of other types it owns', (t) => {
-  const all = discover({ types: ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'] })
+scanTest({}, 'with details, a user namespace lists the namespaces of other types it owns', (t, scan) => {
+  const all = discover({ types: ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'], scan })
   const label = (dot: string): string => parseDot(dot).nodes.get(id('user', zoo.deepPid.ownerIno))!.label!
   t.regex(label(toDot(all, { details: true, expand: true })), new RegExp(`\nowns:\n(.*\n)*.*net:\\[${zoo.deepPid.netIno}\\]`))
   t.notRegex(label(toDot(all, { expand: true })), /owns:/)
@@ -226,8 +228,8 @@ function pngSize(t: ExecutionContext, png: Buffer): { width: number; height: num
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) }
 }
 
-test('the SVG is well-formed and has every namespace; the PNG decodes to a sensible size', async (t) => {
-  const svg = await renderSvg(zooModel(discover()), { expand: true })
+scanTest({}, 'the SVG is well-formed and has every namespace; the PNG decodes to a sensible size', async (t, scan) => {
+  const svg = await renderSvg(zooModel(discover({ scan })), { expand: true })
   checkSvg(t, svg)
   const { width, height } = pngSize(t, await renderPng(svg))
   t.true(width >= 400 && width <= 16384, `width ${width}`)

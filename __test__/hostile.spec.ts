@@ -1,7 +1,8 @@
 // Names chosen by someone else reach no terminal raw: processes named with
 // escape sequences, newlines, tabs, bidi overrides, bytes that are not UTF-8
 // and 4,096 bytes, a bind mount on such a path and a user with such a name
-// are shown escaped (\xHH) by every tool, one line each, and exact in --json.
+// are shown escaped (\xHH) by every tool, one line each, and exact in --json,
+// under both scans (BPF and /proc).
 import test, { type ExecutionContext } from 'ava'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -10,7 +11,8 @@ import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { childPids, isRoot, nsInode } from './helpers/procs.js'
+import { childPids, nsInode } from './helpers/procs.js'
+import { scanTest } from './helpers/scans.js'
 
 const bin = (name: string): string => fileURLToPath(new URL(`../bin/${name}`, import.meta.url))
 
@@ -149,8 +151,8 @@ function linesWith(output: Buffer, text: string): string[] {
 }
 
 for (const tool of ['lsuserns', 'lspidns', 'lsallns'] as const) {
-  test(`${tool} shows each hostile process name escaped, on one line of its own`, (t) => {
-    const r = run([process.execPath, bin(tool)])
+  scanTest({}, `${tool} shows each hostile process name escaped, on one line of its own`, (t, scan) => {
+    const r = run([process.execPath, bin(tool), `--scan=${scan}`])
     t.is(r.status, 0, r.stderr)
     assertInert(t, r.stdout, tool)
     for (const n of named) {
@@ -163,8 +165,8 @@ for (const tool of ['lsuserns', 'lspidns', 'lsallns'] as const) {
   })
 }
 
-test('graphns --format dot shows each hostile name escaped inside its label', (t) => {
-  const r = run([process.execPath, bin('graphns'), '--format', 'dot', '--expand'])
+scanTest({}, 'graphns --format dot shows each hostile name escaped inside its label', (t, scan) => {
+  const r = run([process.execPath, bin('graphns'), '--format', 'dot', '--expand', `--scan=${scan}`])
   t.is(r.status, 0, r.stderr)
   assertInert(t, r.stdout, 'dot')
   for (const n of named) {
@@ -175,8 +177,8 @@ test('graphns --format dot shows each hostile name escaped inside its label', (t
   }
 })
 
-test('--json keeps every name exact: a byte that is not UTF-8 as the lone surrogate U+DC80 + byte', (t) => {
-  const r = run([process.execPath, bin('lsallns'), '--json'])
+scanTest({}, '--json keeps every name exact: a byte that is not UTF-8 as the lone surrogate U+DC80 + byte', (t, scan) => {
+  const r = run([process.execPath, bin('lsallns'), '--json', `--scan=${scan}`])
   t.is(r.status, 0, r.stderr)
   const { namespaces } = JSON.parse(r.stdout.toString('utf8')) as { namespaces: { type: string; ino: number; process: string | null }[] }
   for (const n of named) {
@@ -185,9 +187,7 @@ test('--json keeps every name exact: a byte that is not UTF-8 as the lone surrog
   }
 })
 
-const rootTest = isRoot ? test : test.skip
-
-rootTest('a bind mount on a hostile path is shown escaped by lsuserns, lsallns and graphns (needs root)', async (t) => {
+scanTest({ root: true }, 'a bind mount on a hostile path is shown escaped by lsuserns, lsallns and graphns', async (t, scan) => {
   const dir = mkdtempSync(join(tmpdir(), 'linuxns-rel-hostile-'))
   const path = join(dir, 'evil\n\x1b[31mred\x1b[0m\u202etxt')
   const holder = await startNamed('mount holder', Buffer.from('holder'))
@@ -203,7 +203,7 @@ rootTest('a bind mount on a hostile path is shown escaped by lsuserns, lsallns a
       // The graph shortens long paths from the front; the file's own name stays.
       ['graphns', `  user_${ino} [id=`, escaped(Buffer.from(basename(path))).replace(/\\/g, '\\\\')],
     ] as const) {
-      const r = run([process.execPath, bin(tool), ...(tool === 'graphns' ? ['--format', 'dot', '--expand'] : [])])
+      const r = run([process.execPath, bin(tool), `--scan=${scan}`, ...(tool === 'graphns' ? ['--format', 'dot', '--expand'] : [])])
       t.is(r.status, 0, r.stderr)
       assertInert(t, r.stdout, tool)
       const lines = linesWith(r.stdout, key)
@@ -217,7 +217,7 @@ rootTest('a bind mount on a hostile path is shown escaped by lsuserns, lsallns a
   }
 })
 
-rootTest('a user name from /etc/passwd is shown escaped by lsuserns and lsallns, exact in --json (needs root)', async (t) => {
+scanTest({ root: true }, 'a user name from /etc/passwd is shown escaped by lsuserns and lsallns, exact in --json', async (t, scan) => {
   const dir = mkdtempSync(join(tmpdir(), 'linuxns-rel-passwd-'))
   const uid = 4242
   const name = 'evil\x1b]0;OWNED\x07\u202euser'
@@ -236,7 +236,7 @@ rootTest('a user name from /etc/passwd is shown escaped by lsuserns and lsallns,
     t.not(ino, 0, 'the uid-4242 user namespace started')
     // The tools read this passwd: bind-mounted over /etc/passwd in a mount namespace of their own.
     const inNs = (tool: string, args: string[] = []): ReturnType<typeof run> =>
-      run(['unshare', '-m', 'sh', '-c', 'mount --bind "$0" /etc/passwd && exec "$@"', passwd, process.execPath, bin(tool), ...args])
+      run(['unshare', '-m', 'sh', '-c', 'mount --bind "$0" /etc/passwd && exec "$@"', passwd, process.execPath, bin(tool), `--scan=${scan}`, ...args])
     for (const [tool, key] of [
       ['lsuserns', `user:[${ino}]`],
       ['lsallns', `${ino} user`],

@@ -1,5 +1,6 @@
 // bin/lsallns, run as a child process, against the zoo's ground truth, a few
-// namespaces of the flat types built here, and util-linux lsns.
+// namespaces of the flat types built here, and util-linux lsns; what it
+// lists, under each scan.
 import test, { type ExecutionContext } from 'ava'
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 
 import { packageCopy } from './helpers/package-copy.js'
 import { OTHER_UID, type Run, asUid, effectiveUid, isRoot, nsInode, runPiped, startSleeper, stop } from './helpers/procs.js'
+import { scanTest } from './helpers/scans.js'
 import { type Zoo, buildZoo, processName, representative, scanProc, userName } from './helpers/zoo.js'
 
 const bin = fileURLToPath(new URL('../bin/lsallns', import.meta.url))
@@ -280,9 +282,9 @@ function kernelIds(paths: string[]): (string | null)[] {
 }
 
 /** The kernel's id of every known namespace that can be opened, by `type:ino`. */
-function knownIds(scan: ReturnType<typeof scanProc>): Map<string, string | null> {
+function knownIds(proc: ReturnType<typeof scanProc>): Map<string, string | null> {
   const open = known
-    .map((k) => ({ k, path: openable(k, representative(scan.members.get(`${k.type}:${k.ino}`) ?? [], scan.ppid)) }))
+    .map((k) => ({ k, path: openable(k, representative(proc.members.get(`${k.type}:${k.ino}`) ?? [], proc.ppid)) }))
     .filter((o): o is { k: Known; path: string } => o.path !== null)
   const ids = kernelIds(open.map((o) => o.path))
   return new Map(open.map((o, i) => [`${o.k.type}:${o.k.ino}`, ids[i]!]))
@@ -305,12 +307,12 @@ function viaFits(via: string[], k: Known): boolean {
   return via[0] === k.via && via.slice(1).every((v) => v === 'fd')
 }
 
-test('lsallns lists every zoo namespace, of every type, with its NPROCS, PID, USER, VIA and COMMAND, in aligned columns', async (t) => {
-  const { status, stdout, stderr } = await run([])
+scanTest({}, 'lsallns lists every zoo namespace, of every type, with its NPROCS, PID, USER, VIA and COMMAND, in aligned columns', async (t, scan) => {
+  const { status, stdout, stderr } = await run([`--scan=${scan}`])
   t.is(status, 0, stderr)
   const rows = byKey(parseTable(t, stdout, false))
-  const scan = scanProc(ALL_TYPES)
-  const ids = knownIds(scan)
+  const proc = scanProc(ALL_TYPES)
+  const ids = knownIds(proc)
   t.deepEqual([...new Set(known.map((k) => k.type))].sort(), ALL_TYPES, 'the known namespaces cover every type')
   for (const k of known) {
     const row = rows.get(`${k.type}:${k.ino}`)
@@ -318,8 +320,8 @@ test('lsallns lists every zoo namespace, of every type, with its NPROCS, PID, US
       t.fail(`${k.label} ${k.type}:[${k.ino}] is not listed`)
       continue
     }
-    const pids = scan.members.get(`${k.type}:${k.ino}`) ?? []
-    const rep = representative(pids, scan.ppid)
+    const pids = proc.members.get(`${k.type}:${k.ino}`) ?? []
+    const rep = representative(pids, proc.ppid)
     // A process that made a mount namespace while a zoo bind mount existed holds
     // a copy of it: COMMAND names our own path and counts the copies.
     const command = k.via === 'bind-mount' ? row.cells.COMMAND.replace(/ and \d+ more\)$/, ')') : row.cells.COMMAND
@@ -348,16 +350,16 @@ test('lsallns lists every zoo namespace, of every type, with its NPROCS, PID, US
   for (const type of ALL_TYPES) t.true(rows.has(`${type}:${nsInode('self', type)}`), `our own ${type} namespace`)
 })
 
-test('-t keeps only the types asked for: repeated, or as a list; an unknown type is bad usage', async (t) => {
+scanTest({}, '-t keeps only the types asked for: repeated, or as a list; an unknown type is bad usage', async (t, scan) => {
   for (const args of [['-t', 'net', '-t', 'user'], ['-t', 'net,user'], ['--type=user', '--type', 'net']]) {
-    const { status, stdout, stderr } = await run(args)
+    const { status, stdout, stderr } = await run([...args, `--scan=${scan}`])
     t.is(status, 0, stderr)
     const rows = parseTable(t, stdout, false)
     t.deepEqual([...new Set(rows.map((r) => r.cells.TYPE))].sort(), ['net', 'user'], args.join(' '))
     const keys = byKey(rows)
     for (const k of known.filter((k) => k.type === 'net' || k.type === 'user')) t.true(keys.has(`${k.type}:${k.ino}`), `${k.label} with ${args.join(' ')}`)
   }
-  const json = await run(['-t', 'time', '--json'])
+  const json = await run(['-t', 'time', '--json', `--scan=${scan}`])
   t.is(json.status, 0, json.stderr)
   const listed = (JSON.parse(json.stdout) as { namespaces: { type: string; ino: number }[] }).namespaces
   t.true(listed.every((ns) => ns.type === 'time'))
@@ -370,8 +372,8 @@ test('-t keeps only the types asked for: repeated, or as a list; an unknown type
   }
 })
 
-test('--tree=parent hangs user and PID namespaces under their parent, the flat types at the top', async (t) => {
-  const { status, stdout, stderr } = await run(['--tree=parent'])
+scanTest({}, '--tree=parent hangs user and PID namespaces under their parent, the flat types at the top', async (t, scan) => {
+  const { status, stdout, stderr } = await run(['--tree=parent', `--scan=${scan}`])
   t.is(status, 0, stderr)
   const rows = parseTable(t, stdout, true)
   const keys = byKey(rows)
@@ -383,13 +385,13 @@ test('--tree=parent hangs user and PID namespaces under their parent, the flat t
   t.is(keys.get(`user:${zoo.self.user}`)?.depth, 0, 'our user namespace is a root')
   t.is(keys.get(`user:${zoo.byLabel.get('chain[3]')!.ino}`)?.depth, 4)
   t.is(keys.get(`pid:${zoo.byLabel.get('pid2-level2')!.ino}`)?.depth, 2)
-  const short = await run(['-T', 'parent', '-t', 'pid'])
+  const short = await run(['-T', 'parent', '-t', 'pid', `--scan=${scan}`])
   t.is(short.status, 0, short.stderr)
   t.true(parseTable(t, short.stdout, true).every((r) => r.cells.TYPE === 'pid'))
 })
 
-test('--tree=owner hangs every namespace under its owning user namespace; with -t, owners are shown to hang them on', async (t) => {
-  const { status, stdout, stderr } = await run(['--tree=owner'])
+scanTest({}, '--tree=owner hangs every namespace under its owning user namespace; with -t, owners are shown to hang them on', async (t, scan) => {
+  const { status, stdout, stderr } = await run(['--tree=owner', `--scan=${scan}`])
   t.is(status, 0, stderr)
   const rows = parseTable(t, stdout, true)
   const keys = byKey(rows)
@@ -402,7 +404,7 @@ test('--tree=owner hangs every namespace under its owning user namespace; with -
   const underDetails = rows.filter((r) => r.parent?.cells.NS === String(zoo.byLabel.get('details-user')!.ino))
   t.deepEqual(underDetails.map((r) => r.cells.TYPE), ['ipc', 'net', 'pid', 'uts'])
 
-  const net = await run(['--tree=owner', '-t', 'net'])
+  const net = await run(['--tree=owner', '-t', 'net', `--scan=${scan}`])
   t.is(net.status, 0, net.stderr)
   const netRows = parseTable(t, net.stdout, true)
   const netKeys = byKey(netRows)
@@ -420,19 +422,20 @@ test('--tree=owner hangs every namespace under its owning user namespace; with -
 
 const FIELDS = ['type', 'ino', 'parent', 'owner', 'ownerUid', 'ownerName', 'pid', 'process', 'processes', 'via'] as const
 
-test('--json: the lsuserns schema for every type, plus id; exact fields for the known namespaces', async (t) => {
-  const { status, stdout, stderr } = await run(['--json'])
+scanTest({}, '--json: the lsuserns schema for every type, plus id; exact fields for the known namespaces', async (t, scan) => {
+  const { status, stdout, stderr } = await run(['--json', `--scan=${scan}`])
   t.is(status, 0, stderr)
-  const parsed = JSON.parse(stdout) as { namespaces: Record<string, unknown>[] }
+  const parsed = JSON.parse(stdout) as { scan: string; namespaces: Record<string, unknown>[] }
   t.deepEqual(Object.keys(parsed), ['scan', 'namespaces'])
+  t.is(parsed.scan, scan)
   t.deepEqual([...new Set(parsed.namespaces.map((ns) => ns.type as string))].sort(), ALL_TYPES)
   for (const ns of parsed.namespaces) {
     for (const field of [...FIELDS, 'id']) t.true(field in ns, `${String(ns.type)}:[${String(ns.ino)}] has ${field}`)
     t.true(ns.id === null || (typeof ns.id === 'string' && /^\d+$/.test(ns.id)), `id ${String(ns.id)}`)
   }
   const byKeyJson = new Map(parsed.namespaces.map((ns) => [`${String(ns.type)}:${String(ns.ino)}`, ns]))
-  const scan = scanProc(ALL_TYPES)
-  const ids = knownIds(scan)
+  const proc = scanProc(ALL_TYPES)
+  const ids = knownIds(proc)
   t.is(ids.size, known.filter((k) => k.via !== 'hierarchy').length, 'ids of all but the hidden namespaces')
   for (const k of known) {
     const id = ids.get(`${k.type}:${k.ino}`)
@@ -441,8 +444,8 @@ test('--json: the lsuserns schema for every type, plus id; exact fields for the 
       t.fail(`${k.label} missing from --json`)
       continue
     }
-    const pids = scan.members.get(`${k.type}:${k.ino}`) ?? []
-    const rep = representative(pids, scan.ppid)
+    const pids = proc.members.get(`${k.type}:${k.ino}`) ?? []
+    const rep = representative(pids, proc.ppid)
     const ownerUid = k.type === 'user' ? k.userUid : null
     t.deepEqual(
       Object.fromEntries(FIELDS.map((f) => [f, f === 'via' ? undefined : entry[f]])),
@@ -473,9 +476,9 @@ async function lsnsList(t: ExecutionContext): Promise<Map<string, number>> {
   return new Map(namespaces.map((ns) => [`${ns.type}:${ns.ns}`, ns.pid]))
 }
 
-test('every namespace lsns lists, lsallns lists too; and it finds those lsns misses', async (t) => {
+scanTest({}, 'every namespace lsns lists, lsallns lists too; and it finds those lsns misses', async (t, scan) => {
   const lsns = await lsnsList(t)
-  const r = await run(['--json'])
+  const r = await run(['--json', `--scan=${scan}`])
   t.is(r.status, 0, r.stderr)
   const ours = new Set((JSON.parse(r.stdout) as { namespaces: { type: string; ino: number }[] }).namespaces.map((ns) => `${ns.type}:${ns.ino}`))
   t.true(lsns.size > 0)

@@ -2,7 +2,8 @@
 // node process runs under `older_kernel` (an example of the core crate), a
 // seccomp filter that answers the newer nsfs and pidfd requests and nsfs
 // file handles as an older kernel does. What it reports is compared with
-// /proc, read by this process.
+// /proc, read by this process. Discovery runs under each scan: both must
+// fall back.
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { release } from 'node:os'
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 
 import type { NstypeName } from '../index.js'
 import { nsInode, runPiped, startSleeper, stopAll } from './helpers/procs.js'
+import { scanTest } from './helpers/scans.js'
 
 const TYPES: NstypeName[] = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -39,7 +41,7 @@ const failure = (call) => {
 }
 const net = '/proc/self/ns/net', pid = '/proc/self/ns/pid'
 const stat = ns.nsStat(net)
-const target = Number(process.argv[1])
+const [target, scan] = [Number(process.argv[1]), process.argv[2]]
 // Well-formed (handle_bytes = 8, then the type and 8 bytes), so that only the kernel stands in the way.
 const handle = Buffer.alloc(16)
 new DataView(handle.buffer).setUint32(0, 8, (await import('node:os')).endianness() === 'LE')
@@ -61,7 +63,7 @@ console.log(JSON.stringify({
     const file = ns.openProcessNamespace(target, t)
     try { return [t, ns.nsStat(file).ino] } finally { file.close() }
   })),
-  discovered: ns.discover({ types: ${JSON.stringify(TYPES)} }).namespaces.map((n) => ({ type: n.type, ino: n.ino, id: n.id, via: n.via })),
+  discovered: ns.discover({ types: ${JSON.stringify(TYPES)}, scan }).namespaces.map((n) => ({ type: n.type, ino: n.ino, id: n.id, via: n.via })),
 }))
 `
 
@@ -85,10 +87,10 @@ const NEEDS: Record<string, [since: string, syscall: string]> = {
   openNsFileHandle: ['6.18', 'open_by_handle_at'],
 }
 
-test('on a kernel older than 6.11 the newer functions throw ENOTSUP naming the release they need, and the rest falls back', async (t) => {
+scanTest({}, 'on a kernel older than 6.11 the newer functions throw ENOTSUP naming the release they need, and the rest falls back', async (t, scan) => {
   const chain = await startSleeper(['unshare', '-Ur', '--net', '--uts', '--ipc', '--mount', '--cgroup', '--time', '--pid', '--fork', '--kill-child', 'sleep', 'infinity'])
   const sleeper = chain[chain.length - 1]!
-  const run = await runPiped([launcher, process.execPath, '--input-type=module', '-e', SCRIPT, String(sleeper)])
+  const run = await runPiped([launcher, process.execPath, '--input-type=module', '-e', SCRIPT, String(sleeper), scan])
   t.is(run.status, 0, run.stderr)
   const report = JSON.parse(run.stdout) as Report
 
@@ -120,8 +122,8 @@ test('on a kernel older than 6.11 the newer functions throw ENOTSUP naming the r
   }
 })
 
-test('lsallns runs on a kernel older than 6.11, with no ids', async (t) => {
-  const run = await runPiped([launcher, process.execPath, `${ROOT}bin/lsallns`, '--json'])
+scanTest({}, 'lsallns runs on a kernel older than 6.11, with no ids', async (t, scan) => {
+  const run = await runPiped([launcher, process.execPath, `${ROOT}bin/lsallns`, '--json', `--scan=${scan}`])
   t.is(run.status, 0, run.stderr)
   const { namespaces } = JSON.parse(run.stdout) as { namespaces: { type: string; ino: number; id: string | null }[] }
   t.true(namespaces.every((ns) => ns.id === null))

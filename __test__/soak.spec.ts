@@ -1,5 +1,6 @@
 // A long run: discoverAsync() of every type, with threads, again and again
-// for a minute while processes and namespaces are made and ended around it.
+// for a minute, through each scan in turn (BPF only as root), while
+// processes and namespaces are made and ended around it.
 // Every scan succeeds, and the process's descriptors, threads and memory end
 // where they were once it had warmed up.
 import test from 'ava'
@@ -8,8 +9,11 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import { NSTYPE_NAMES, discoverAsync } from '../index.js'
+import { isRoot } from './helpers/procs.js'
+import { SCANS } from './helpers/scans.js'
 
 const SECONDS = 60
+const TURNS = isRoot ? SCANS : (['procfs'] as const)
 
 function descriptors(): number {
   return readdirSync('/proc/self/fd').length
@@ -31,7 +35,7 @@ function rss(): number {
 test(`discoverAsync() for ${SECONDS} s amid processes and namespaces that come and go: no failure, nothing left behind`, async (t) => {
   t.timeout((SECONDS + 60) * 1000)
   // Warm up: libuv's thread pool starts on the first call, and V8 and the allocator settle.
-  for (let i = 0; i < 20; i++) await discoverAsync({ types: NSTYPE_NAMES, tasks: true })
+  for (let i = 0; i < 20; i++) await discoverAsync({ types: NSTYPE_NAMES, tasks: true, scan: TURNS[i % TURNS.length] })
   const before = { fds: descriptors(), threads: threads() }
 
   // Around it: user, PID, network and mount namespaces made and ended, about fifty a second,
@@ -47,8 +51,10 @@ test(`discoverAsync() for ${SECONDS} s amid processes and namespaces that come a
   const start = Date.now()
   try {
     while (Date.now() - start < SECONDS * 1000) {
-      const { namespaces } = await discoverAsync({ types: NSTYPE_NAMES, tasks: true })
+      const turn = TURNS[scans % TURNS.length]!
+      const { namespaces, scan } = await discoverAsync({ types: NSTYPE_NAMES, tasks: true, scan: turn })
       t.true(namespaces.length > 0)
+      t.is(scan, turn)
       scans++
       most = { fds: Math.max(most.fds, descriptors()), threads: Math.max(most.threads, threads()) }
       if (scans % 50 === 0) steady.push(rss())
@@ -59,7 +65,7 @@ test(`discoverAsync() for ${SECONDS} s amid processes and namespaces that come a
   }
   await sleep(500)
   const after = { fds: descriptors(), threads: threads() }
-  t.log(`${scans} scans; descriptors ${before.fds} -> at most ${most.fds} -> ${after.fds}; threads ${before.threads} -> at most ${most.threads} -> ${after.threads}; RSS (MiB) from ${Math.min(...steady).toFixed(0)} to ${Math.max(...steady).toFixed(0)}`)
+  t.log(`${scans} scans (${TURNS.join(" and ")} in turn); descriptors ${before.fds} -> at most ${most.fds} -> ${after.fds}; threads ${before.threads} -> at most ${most.threads} -> ${after.threads}; RSS (MiB) from ${Math.min(...steady).toFixed(0)} to ${Math.max(...steady).toFixed(0)}`)
   t.true(scans > 100, 'the loop ran')
   t.is(after.fds, before.fds, 'descriptors end where they started')
   t.is(after.threads, before.threads, 'threads end where they started')

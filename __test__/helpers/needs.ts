@@ -13,12 +13,16 @@ type Body = (t: ExecutionContext) => void | Promise<void>
 export interface Needs {
   root?: boolean
   feature?: [keyof Omit<KernelFeatures, 'release'>, string]
+  /** Why it cannot run here for another reason (the container engines cannot start); null where nothing stands in its way. */
+  blocked?: string | null
 }
 
 /** `test`, or `test.skip` with the unmet need in the title. */
 export function testNeeding(needs: Needs, title: string, fn: Body): void {
   const why =
-    needs.root && !isRoot
+    needs.blocked != null
+      ? needs.blocked
+      : needs.root && !isRoot
       ? 'needs root'
       : needs.feature && !features[needs.feature[0]]
         ? `needs Linux ${needs.feature[1]}, this is ${features.release}`
