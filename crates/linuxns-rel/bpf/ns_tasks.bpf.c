@@ -19,6 +19,13 @@ struct last {
 	__u32 ns[NS_COUNT];
 	// The record being made: the stack has no room for it.
 	struct task_rec rec;
+	// The task's nsproxy, copied in one call instead of a call for each of
+	// its pointers, with room for a kernel where it has grown. A read that
+	// fails leaves zeros, never the task before's pointers.
+	union {
+		struct nsproxy nsp;
+		char room[128];
+	} copy;
 };
 
 struct {
@@ -79,16 +86,22 @@ int ns_tasks(struct task_iter_ctx *ctx)
 	}
 	nsp = BPF_CORE_READ(task, nsproxy);
 	if (nsp) {
-		uts = BPF_CORE_READ(nsp, uts_ns);
-		ipc = BPF_CORE_READ(nsp, ipc_ns);
-		mnt = BPF_CORE_READ(nsp, mnt_ns);
-		net = BPF_CORE_READ(nsp, net_ns);
-		cgroup = BPF_CORE_READ(nsp, cgroup_ns);
+		struct nsproxy *copy = &c->copy.nsp;
+		__u32 size = bpf_core_type_size(struct nsproxy);
+
+		if (size > sizeof(c->copy))
+			size = sizeof(c->copy);
+		bpf_probe_read_kernel(copy, size, nsp);
+		uts = copy->uts_ns;
+		ipc = copy->ipc_ns;
+		mnt = copy->mnt_ns;
+		net = copy->net_ns;
+		cgroup = copy->cgroup_ns;
 		if (bpf_core_field_exists(nsp->time_ns)) {
-			time = BPF_CORE_READ(nsp, time_ns);
-			time_children = BPF_CORE_READ(nsp, time_ns_for_children);
+			time = copy->time_ns;
+			time_children = copy->time_ns_for_children;
 		}
-		pid_children = BPF_CORE_READ(nsp, pid_ns_for_children);
+		pid_children = copy->pid_ns_for_children;
 		r->ns[NS_UTS] = INUM(uts);
 		r->ns[NS_IPC] = INUM(ipc);
 		r->ns[NS_MNT] = INUM(mnt);
