@@ -25,7 +25,7 @@
 #define CLONE_NEWPID 0x20000000
 #define CLONE_NEWNET 0x40000000
 
-enum { REC_TASK = 1, REC_NS = 2, REC_FILE = 3 };
+enum { REC_TASK = 1, REC_NS = 2, REC_FILE = 3, REC_ARGV = 4 };
 
 // The namespace types without a hierarchy, time_for_children included.
 #define NFLAT 7
@@ -62,6 +62,21 @@ struct file_rec {
 	__u32 ino;
 	__u32 type;
 	__u32 socket;
+};
+
+// Bytes read from the start of a process's arguments: argv[0] where it ends
+// within them.
+#define ARGV_READ 128
+
+struct argv_rec {
+	__u32 kind;
+	__s32 pid;
+	// The length of its arguments, up to ARGV_READ; 0 for none (a kernel
+	// thread, a zombie), as /proc/PID/cmdline has none.
+	__u32 len;
+	// 0, or the read's error.
+	__s32 err;
+	char argv[ARGV_READ];
 };
 
 // The iterators' contexts are declared as the kernel's BPF iterator ABI

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 //
-// One pass over every task: its ids, comm and ten namespaces, and each
-// namespace met, with its relations (ns_scan.bpf.h).
+// One pass over every task: its ids, comm and ten namespaces, each
+// namespace met, with its relations (ns_scan.bpf.h), and the argv[0] of the
+// first process met in each namespace of the types asked for. Sleepable, to
+// read that from the process's memory.
 #include "ns_scan.bpf.h"
+
+#define PF_KTHREAD 0x00200000
 
 struct task_iter_ctx {
 	struct iter_meta *meta;
@@ -19,6 +23,11 @@ struct last {
 	__u32 ns[NS_COUNT];
 	// The record being made: the stack has no room for it.
 	struct task_rec rec;
+	// The last process's namespaces; the last process named, and its
+	// argv[0] being written.
+	__u32 process_ns[NS_COUNT];
+	__u64 named_by;
+	struct argv_rec argv;
 	// The task's nsproxy, copied in one call instead of a call for each of
 	// its pointers, with room for a kernel where it has grown. A read that
 	// fails leaves zeros, never the task before's pointers.
@@ -35,7 +44,97 @@ struct {
 	__type(value, struct last);
 } last SEC(".maps");
 
-SEC("iter/task")
+// Whose first process to name: bit i for the namespaces of ns[i]. Written
+// by user space after the load, before the run.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} want SEC(".maps");
+
+// The namespaces whose first process is named, one bit each by inode: the
+// kernel gives the initial namespaces the inodes just below 0xF0000000, and
+// the others its lowest free ones from there. The iterator goes in pid
+// order, so that the first process met is the lowest pid, where user
+// space's choice of a representative starts (and nearly always ends).
+#define NAMED_FROM 0xEFFFFFF0u
+#define NAMED_WORDS (1 << 14)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NAMED_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} named SEC(".maps");
+
+// Whether the namespace's first process is to be named, now marked as
+// named. Beyond the bitmap, each of its processes is.
+static __always_inline int name_first(__u32 ino)
+{
+	__u32 i = ino - NAMED_FROM, word = i / 64;
+	__u64 bit = 1ULL << (i % 64), *bits = bpf_map_lookup_elem(&named, &word);
+
+	if (!bits)
+		return 1;
+	if (*bits & bit)
+		return 0;
+	*bits |= bit;
+	return 1;
+}
+
+// A process's namespaces looked at, one per step of bpf_loop: whether it
+// is the first process met in one that `want` asks for. A namespace that
+// the last process was in too was named by now.
+struct first_in {
+	struct last *c;
+	__u32 want;
+	int first;
+};
+
+static long first_step(__u64 i, void *ctx)
+{
+	struct first_in *f = ctx;
+	__u32 ino;
+
+	if (i >= NS_COUNT)
+		return 1;
+	ino = f->c->rec.ns[i];
+	if (!(f->want & (1 << i)) | !ino | (ino == f->c->process_ns[i]))
+		return 0;
+	f->c->process_ns[i] = ino;
+	f->first |= name_first(ino);
+	return 0;
+}
+
+// The start of the process's arguments, as /proc/PID/cmdline gives them;
+// user space finds argv[0] in it, or reads /proc where it does not end
+// there. ARGV_READ bytes whatever their length, for a read of constant
+// size: the environment follows them, and a read that runs off the stack
+// fails, which sends user space to /proc too.
+static __always_inline void write_argv(struct seq_file *seq, struct task_struct *task,
+				       struct argv_rec *a, __s32 pid)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	unsigned long start, end;
+
+	a->kind = REC_ARGV;
+	a->pid = pid;
+	a->len = 0;
+	a->err = 0;
+	// A kernel thread that borrows a process's memory has no arguments either.
+	if (mm && !(BPF_CORE_READ(task, flags) & PF_KTHREAD)) {
+		start = BPF_CORE_READ(mm, arg_start);
+		end = BPF_CORE_READ(mm, arg_end);
+		if (end > start) {
+			a->len = end - start > ARGV_READ ? ARGV_READ : end - start;
+			a->err = bpf_copy_from_user_task(a->argv, sizeof(a->argv), (void *)start, task, 0);
+		}
+	}
+	bpf_seq_write(seq, a, sizeof(*a));
+}
+
+SEC("iter.s/task")
 int ns_tasks(struct task_iter_ctx *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
@@ -135,6 +234,19 @@ int ns_tasks(struct task_iter_ctx *ctx)
 	}
 	if (!kept | (r->ns[NS_PID_CHILDREN] != c->ns[NS_PID_CHILDREN]))
 		pid_chain(seq, pid_children, token);
+	// A process run again, its output dropped for want of room, names
+	// itself again.
+	if (r->pid == r->tgid) {
+		__u32 *want_ns = bpf_map_lookup_elem(&want, &zero);
+		struct first_in f = { .c = c, .want = want_ns ? *want_ns : 0 };
+
+		if (f.want && c->named_by != token)
+			bpf_loop(NS_COUNT, first_step, &f, 0);
+		if (f.want && ((c->named_by == token) | f.first)) {
+			write_argv(seq, task, &c->argv, r->pid);
+			c->named_by = token;
+		}
+	}
 	__builtin_memcpy(c->ns, r->ns, sizeof(r->ns));
 	c->token = token;
 	bpf_seq_write(seq, r, sizeof(*r));

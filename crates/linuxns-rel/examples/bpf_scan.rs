@@ -1,8 +1,10 @@
 //! The BPF scan's speed: loading its programs, and running both iterators,
 //! timed apart ([`Loaded`]), then the whole of `bpf_scan::scan()`, which
-//! runs each iterator as soon as its program is loaded. Prints one JSON
-//! object of median milliseconds over the rounds:
-//! `{"load_ms":..,"scan_ms":..,"total_ms":..,"tasks":..,"namespaces":..,"files":..}`,
+//! runs each iterator as soon as its program is loaded; each naming the
+//! first process of every user and PID namespace, as `discover()` of those
+//! types has it do. Prints one JSON object of median milliseconds over the
+//! rounds:
+//! `{"load_ms":..,"scan_ms":..,"total_ms":..,"tasks":..,"namespaces":..,"files":..,"named":..}`,
 //! or the reason the scan cannot run here, on stderr, with exit status 1.
 //!
 //! Usage: bpf_scan [ROUNDS]
@@ -10,6 +12,9 @@
 use std::time::Instant;
 
 use linuxns_rel::bpf_scan::Loaded;
+use linuxns_rel::NsType;
+
+const NAMES: [NsType; 2] = [NsType::User, NsType::Pid];
 
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
@@ -30,7 +35,7 @@ fn main() {
             std::process::exit(1)
         });
         let loaded_at = Instant::now();
-        let snapshot = loaded.scan().unwrap_or_else(|why| {
+        let snapshot = loaded.scan(&NAMES).unwrap_or_else(|why| {
             eprintln!("bpf_scan: {why}");
             std::process::exit(1)
         });
@@ -38,7 +43,7 @@ fn main() {
         load.push((loaded_at - start).as_secs_f64() * 1e3);
         last = Some(snapshot);
         let start = Instant::now();
-        if let Err(why) = linuxns_rel::bpf_scan::scan() {
+        if let Err(why) = linuxns_rel::bpf_scan::scan(&NAMES) {
             eprintln!("bpf_scan: {why}");
             std::process::exit(1)
         }
@@ -46,13 +51,14 @@ fn main() {
     }
     let snap = last.unwrap_or_default();
     println!(
-        "{{\"load_ms\":{:.2},\"scan_ms\":{:.2},\"total_ms\":{:.2},\"tasks\":{},\"processes\":{},\"namespaces\":{},\"files\":{}}}",
+        "{{\"load_ms\":{:.2},\"scan_ms\":{:.2},\"total_ms\":{:.2},\"tasks\":{},\"processes\":{},\"namespaces\":{},\"files\":{},\"named\":{}}}",
         median(load),
         median(scan),
         median(total),
         snap.tasks.len(),
         snap.tasks.iter().filter(|t| t.pid == t.tgid).count(),
         snap.namespaces.len(),
-        snap.files.len()
+        snap.files.len(),
+        snap.argv0.len()
     );
 }

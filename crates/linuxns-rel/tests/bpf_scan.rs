@@ -16,7 +16,7 @@ use nix::sched::{unshare, CloneFlags};
 mod common;
 use common::no_bpf::deny_bpf;
 use common::{
-    crowd, discover_alone, ino, is_root, run_ignored_alone, sleeper, ALL_TYPES_SLEEPER,
+    crowd, discover_alone, ino, is_root, run_ignored_alone, sleeper, spawn, Kid, ALL_TYPES_SLEEPER,
     PID_TWO_DEEP_SLEEPER,
 };
 
@@ -34,7 +34,7 @@ fn scan() -> Option<Snapshot> {
         eprintln!("skipped: not root ({why})");
         return None;
     }
-    Some(bpf_scan::scan().unwrap_or_else(|why| panic!("BPF scan as root: {why}")))
+    Some(bpf_scan::scan(&[]).unwrap_or_else(|why| panic!("BPF scan as root: {why}")))
 }
 
 /// The processes /proc lists now.
@@ -94,7 +94,7 @@ fn falls_back_for_non_root() {
 #[ignore = "runs as a non-root user, started by falls_back_for_non_root"]
 fn as_non_root() {
     assert_eq!(bpf_scan::available(), Err(Unavailable::NotPermitted));
-    let Err(why) = bpf_scan::scan() else {
+    let Err(why) = bpf_scan::scan(&[]) else {
         panic!("a BPF scan as non-root")
     };
     assert!(why.to_string().contains("CAP_BPF"), "{why}");
@@ -182,6 +182,69 @@ fn tasks_and_relations_match_proc() {
                 "{ino} leads to {up}, missing"
             );
         }
+    }
+}
+
+/// A process whose argv\[0\] is `name`, alone in a user namespace of its
+/// own, once it runs as such.
+fn named_sleeper(name: &str) -> (Kid, i32) {
+    let kid = Kid(spawn(&[
+        "unshare",
+        "-Ur",
+        "bash",
+        "-c",
+        "exec -a \"$0\" sleep infinity",
+        name,
+    ]));
+    let pid = kid.0.id() as i32;
+    let start = std::time::Instant::now();
+    let cmdline = [name.as_bytes(), b"\0"].concat();
+    while !fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(&cmdline)) {
+        assert!(start.elapsed().as_secs() < 10, "{name} did not start");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    (kid, pid)
+}
+
+/// The task iterator names the first process it meets (the lowest pid) in
+/// each namespace of the types asked for, with its argv\[0\] as
+/// /proc/PID/cmdline gives it; one longer than it reads is left to /proc;
+/// no type asked for, no name.
+#[test]
+fn names_the_first_process_of_each_namespace_asked_for() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let short = "/opt/bin/-short name";
+    let long = "l".repeat(300);
+    let (_short, short_pid) = named_sleeper(short);
+    let (_long, long_pid) = named_sleeper(&long);
+    let Some(unnamed) = scan() else { return };
+    assert!(unnamed.argv0.is_empty(), "names no type asked for");
+    let snap = bpf_scan::scan(&[NsType::User]).unwrap_or_else(|why| panic!("BPF scan: {why}"));
+    assert_eq!(snap.argv0.get(&short_pid), Some(&short.as_bytes().to_vec()));
+    assert_eq!(
+        snap.argv0.get(&long_pid),
+        None,
+        "a long argv[0] is left to /proc"
+    );
+    let mut lowest: HashMap<u64, i32> = HashMap::new();
+    for t in snap.tasks.iter().filter(|t| t.pid == t.tgid) {
+        if let Some(user) = t.ns(NsType::User) {
+            let least = lowest.entry(user).or_insert(t.pid);
+            *least = (*least).min(t.pid);
+        }
+    }
+    for pid in snap.argv0.keys() {
+        assert!(
+            lowest.values().any(|p| p == pid),
+            "pid {pid} is no namespace's lowest"
+        );
+    }
+    for (user, pid) in &lowest {
+        let named = snap.argv0.contains_key(pid) || *pid == long_pid;
+        assert!(
+            named || !readable(*pid),
+            "user:[{user}]'s lowest pid {pid} not named"
+        );
     }
 }
 
@@ -689,7 +752,7 @@ fn in_a_pids_cgroup() {
     let sock =
         std::os::unix::net::UnixDatagram::unbound().unwrap_or_else(|e| panic!("socket: {e}"));
     let fds_before = open_fds();
-    let snap = bpf_scan::scan().unwrap_or_else(|why| panic!("BPF scan on one thread: {why}"));
+    let snap = bpf_scan::scan(&[]).unwrap_or_else(|why| panic!("BPF scan on one thread: {why}"));
     assert_eq!(open_fds(), fds_before, "descriptors left open by the scan");
     let me = snap
         .tasks

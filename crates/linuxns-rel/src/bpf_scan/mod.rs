@@ -1,7 +1,8 @@
 //! Every task's namespaces and every namespace-holding file, read inside the
 //! kernel in one pass of two BPF iterators (`bpf/ns_tasks.bpf.c` and
 //! `bpf/ns_files.bpf.c`), where the /proc scan reads a link per process and
-//! type.
+//! type; and the argv\[0\] of the first process of each namespace of the
+//! types asked for, where discovery would read its `/proc/PID/cmdline`.
 //!
 //! Each program comes as the light skeleton bpftool generates from its
 //! object (`bpf/regenerate.sh`): a loader program and its data, which the
@@ -11,7 +12,7 @@
 //! loaded or pinned.
 //!
 //! ```no_run
-//! match linuxns_rel::bpf_scan::scan() {
+//! match linuxns_rel::bpf_scan::scan(&[]) {
 //!     Ok(snapshot) => println!("{} tasks", snapshot.tasks.len()),
 //!     Err(why) => println!("no BPF scan: {why}"),
 //! }
@@ -49,23 +50,26 @@ struct Skeleton {
     ctx_size: usize,
     map_fds: &'static [usize],
     prog_fd: usize,
+    /// The map that says whose first process to name, for the task iterator.
+    want_fd: Option<usize>,
 }
 
 /// The skeleton of `bpf/NAME.bpf.c`, from the files regenerate.sh wrote.
 macro_rules! skeleton {
-    ($name:literal, $layout:ident) => {
+    ($name:literal, $layout:ident, $want_fd:expr) => {
         Skeleton {
             loader: include_bytes!(concat!("../../bpf/", $name, ".loader.bin")),
             data: include_bytes!(concat!("../../bpf/", $name, ".data.bin")),
             ctx_size: $layout::CTX_SIZE,
             map_fds: $layout::MAP_FDS,
             prog_fd: $layout::PROG_FD,
+            want_fd: $want_fd,
         }
     };
 }
 
-static TASKS: Skeleton = skeleton!("ns_tasks", tasks_layout);
-static FILES: Skeleton = skeleton!("ns_files", files_layout);
+static TASKS: Skeleton = skeleton!("ns_tasks", tasks_layout, Some(tasks_layout::WANT_FD));
+static FILES: Skeleton = skeleton!("ns_files", files_layout, None);
 
 /// The inodes of the initial user and PID namespaces, fixed by the kernel.
 const INIT_USER_INO: u64 = 0xEFFF_FFFD;
@@ -142,6 +146,12 @@ pub struct Snapshot {
     pub namespaces: HashMap<u64, NsInfo>,
     /// The nsfs files and sockets open in any process.
     pub files: Vec<NsFile>,
+    /// The argv\[0\] of the first process met (the lowest pid) in each
+    /// namespace of the types [`scan`] was asked to name, by pid, as
+    /// `/proc/PID/cmdline` gives it up to its first NUL: empty for a kernel
+    /// thread or a zombie. A process whose argv\[0\] is long, or could not
+    /// be read, is not here.
+    pub argv0: HashMap<i32, Vec<u8>>,
 }
 
 /// Why the BPF scan cannot run here.
@@ -289,7 +299,9 @@ fn both<A, B: Send>(a: impl FnOnce() -> A, b: impl FnOnce() -> B + Send) -> (A, 
 /// One iterator program, loaded, with the maps it holds.
 struct Program {
     prog: OwnedFd,
-    _maps: Vec<OwnedFd>,
+    maps: Vec<OwnedFd>,
+    /// Which of `maps` says whose first process to name.
+    want: Option<usize>,
 }
 
 impl Program {
@@ -326,13 +338,21 @@ impl Program {
             .collect::<Result<_, _>>();
         let prog = take(skel.prog_fd);
         Ok(Program {
-            _maps: maps?,
+            maps: maps?,
             prog: prog?,
+            want: skel
+                .want_fd
+                .and_then(|at| skel.map_fds.iter().position(|&m| m == at)),
         })
     }
 
-    /// All that one run of the iterator writes.
-    fn run(&self) -> Result<Vec<u8>, Unavailable> {
+    /// All that one run of the iterator writes, naming the first process
+    /// of the namespaces of the task record's slots in `want` (bit i for
+    /// slot i), where the program names any.
+    fn run(&self, want: u32) -> Result<Vec<u8>, Unavailable> {
+        if let Some(map) = self.want.and_then(|i| self.maps.get(i)) {
+            bpf::set_first(map.as_fd(), &want.to_ne_bytes()).map_err(bpf_error)?;
+        }
         let link = bpf::iter_link(self.prog.as_fd()).map_err(bpf_error)?;
         let iter = bpf::iter(link.as_fd()).map_err(bpf_error)?;
         let mut out = Vec::with_capacity(1 << 18);
@@ -380,20 +400,24 @@ impl Loaded {
         })
     }
 
-    /// Runs both iterators at once, and unloads them.
-    pub fn scan(self) -> Result<Snapshot, Unavailable> {
-        let (tasks, files) = both(|| self.tasks.run(), || self.files.run());
+    /// Runs both iterators at once, naming the first process of each
+    /// namespace of the types `names`, and unloads them.
+    pub fn scan(self, names: &[NsType]) -> Result<Snapshot, Unavailable> {
+        let want = records::task_slots(names);
+        let (tasks, files) = both(|| self.tasks.run(want), || self.files.run(0));
         Ok(snapshot(tasks?, files?))
     }
 }
 
 /// Checks [`available`]; then, on two threads at once, loads each program
-/// and runs it once; and unloads them.
-pub fn scan() -> Result<Snapshot, Unavailable> {
+/// and runs it once; and unloads them. The first process met in each
+/// namespace of the types `names` is named ([`Snapshot::argv0`]).
+pub fn scan(names: &[NsType]) -> Result<Snapshot, Unavailable> {
     available()?;
+    let want = records::task_slots(names);
     let (tasks, files) = both(
-        || Program::load(&TASKS)?.run(),
-        || Program::load(&FILES)?.run(),
+        || Program::load(&TASKS)?.run(want),
+        || Program::load(&FILES)?.run(0),
     );
     Ok(snapshot(tasks?, files?))
 }

@@ -1,5 +1,6 @@
-//! The records the scan's programs write (`struct task_rec`, `ns_rec` and
-//! `file_rec` in `bpf/ns_scan.bpf.h`), read into a [`Snapshot`].
+//! The records the scan's programs write (`struct task_rec`, `ns_rec`,
+//! `file_rec` and `argv_rec` in `bpf/ns_scan.bpf.h`), read into a
+//! [`Snapshot`].
 
 use super::{NsFile, NsInfo, Snapshot, Task};
 use crate::nstype::NsType;
@@ -7,9 +8,12 @@ use crate::nstype::NsType;
 const REC_TASK: u32 = 1;
 const REC_NS: u32 = 2;
 const REC_FILE: u32 = 3;
+const REC_ARGV: u32 = 4;
 const TASK_SIZE: usize = 80;
 const NS_SIZE: usize = 32;
 const FILE_SIZE: usize = 24;
+/// Four words, then `ARGV_READ` bytes.
+const ARGV_SIZE: usize = 16 + 128;
 
 /// The programs' order of a task's namespaces (`enum` in ns_scan.bpf.h):
 /// user, pid, uts, ipc, mnt, pid_for_children, net, time,
@@ -26,6 +30,16 @@ const TASK_ORDER: [Option<NsType>; 10] = [
     None,
     Some(NsType::Cgroup),
 ];
+
+/// The task record's slots of the namespaces of `types`, as bits: bit i for
+/// slot i.
+pub(super) fn task_slots(types: &[NsType]) -> u32 {
+    TASK_ORDER
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.is_some_and(|t| types.contains(&t)))
+        .fold(0, |bits, (i, _)| bits | 1 << i)
+}
 
 /// The `u32` at word `i` of a record.
 fn word(rec: &[u8], i: usize) -> u32 {
@@ -47,12 +61,18 @@ pub(super) fn parse(mut bytes: &[u8]) -> Snapshot {
             REC_TASK => TASK_SIZE,
             REC_NS => NS_SIZE,
             REC_FILE => FILE_SIZE,
+            REC_ARGV => ARGV_SIZE,
             _ => break,
         };
         let Some(rec) = bytes.get(..size) else { break };
         bytes = &bytes[size..];
         match kind {
             REC_TASK => snap.tasks.push(task(rec)),
+            REC_ARGV => {
+                if let Some(argv0) = argv0(rec) {
+                    snap.argv0.insert(word(rec, 1) as i32, argv0);
+                }
+            }
             REC_NS => {
                 let Some(ns_type) = NsType::from_flag(word(rec, 2) as i32) else {
                     continue;
@@ -84,6 +104,23 @@ pub(super) fn parse(mut bytes: &[u8]) -> Snapshot {
         }
     }
     snap
+}
+
+/// The argv\[0\] of an argv record (kind, pid, length, error, bytes): the
+/// bytes up to the first NUL within the arguments' length, empty where
+/// there are none; `None` where the read failed or found no NUL, and /proc
+/// is to be asked.
+fn argv0(rec: &[u8]) -> Option<Vec<u8>> {
+    let len = word(rec, 2) as usize;
+    if len == 0 {
+        return Some(Vec::new());
+    }
+    if word(rec, 3) != 0 {
+        return None;
+    }
+    let args = rec.get(16..16 + len)?;
+    let end = args.iter().position(|&b| b == 0)?;
+    args.get(..end).map(<[u8]>::to_vec)
 }
 
 /// A task record: kind, tgid, pid, ppid, uid, ten inodes, comm\[16\].

@@ -62,16 +62,17 @@ impl FromStr for Scan {
     }
 }
 
-/// The BPF scan's snapshot where `scan` asks for it and it can run; `None`
-/// for the /proc scan. `Scan::Bpf` where it cannot run fails with the
+/// The BPF scan's snapshot where `scan` asks for it and it can run, naming
+/// the first process of each namespace of the types `names`; `None` for the
+/// /proc scan. `Scan::Bpf` where it cannot run fails with the
 /// reason's errno and `bpf` as the call (`bpf_scan::available` names the
 /// reason); `Scan::Auto` falls back, and says why on stderr where
 /// `LINUXNS_REL_DEBUG=1`.
-pub(super) fn snapshot(scan: Scan) -> Result<Option<Snapshot>> {
+pub(super) fn snapshot(scan: Scan, names: &[NsType]) -> Result<Option<Snapshot>> {
     match scan {
         Scan::Procfs => Ok(None),
-        Scan::Bpf => Ok(Some(bpf_scan::scan()?)),
-        Scan::Auto => match bpf_scan::scan() {
+        Scan::Bpf => Ok(Some(bpf_scan::scan(names)?)),
+        Scan::Auto => match bpf_scan::scan(names) {
             Ok(snapshot) => Ok(Some(snapshot)),
             Err(why) => {
                 if std::env::var_os("LINUXNS_REL_DEBUG").is_some_and(|v| v == "1") {
@@ -84,8 +85,9 @@ pub(super) fn snapshot(scan: Scan) -> Result<Option<Snapshot>> {
 }
 
 /// The processes' namespaces, their threads' and their descriptors', as
-/// `scan::processes` adds them.
-pub(super) fn processes(state: &mut State, snap: &Snapshot) {
+/// `scan::processes` adds them; and the names the snapshot read.
+pub(super) fn processes(state: &mut State, snap: &mut Snapshot) {
+    state.argv0 = std::mem::take(&mut snap.argv0);
     let leaders: HashMap<i32, &Task> = snap
         .tasks
         .iter()

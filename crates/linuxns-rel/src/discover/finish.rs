@@ -11,7 +11,7 @@ use super::model::{Discovery, Namespace, Process, Source};
 use super::pool::par_map;
 use super::state::State;
 use crate::nstype::NsType;
-use crate::procfs::Reader;
+use crate::procfs::{argv0_name, Reader};
 use crate::sys::passwd::user_name;
 
 /// The model of what the steps found, sorted by type name and inode;
@@ -54,8 +54,9 @@ pub(super) fn finish(state: State) -> Discovery {
     namespaces.sort_by_key(|ns| (ns.ns_type.name(), ns.ino));
     let proc = state.proc.as_fd();
     let parents = &state.parents;
+    let argv0 = &state.argv0;
     let representatives = par_map(&namespaces, Reader::new, |r, ns| {
-        representative(r, proc, parents, &ns.pids)
+        representative(r, proc, parents, argv0, &ns.pids)
     });
     for (ns, representative) in namespaces.iter_mut().zip(representatives) {
         ns.representative = representative;
@@ -71,12 +72,13 @@ pub(super) fn finish(state: State) -> Discovery {
 
 /// The lowest pid, then up its parents while they stay among `pids`
 /// (sorted), as linuxns_rel's lsuserns picks the process it shows. Parents
-/// and `comm` come from `parents` where the BPF scan gave it, else from
-/// /proc.
+/// and `comm` come from `parents`, and argv\[0\] from `argv0`, where the
+/// BPF scan gave them, else from /proc.
 fn representative(
     r: &mut Reader,
     proc: BorrowedFd<'_>,
     parents: &HashMap<i32, (i32, Vec<u8>)>,
+    argv0: &HashMap<i32, Vec<u8>>,
     pids: &[i32],
 ) -> Option<Process> {
     let stat = |r: &mut Reader, pid| match parents.is_empty() {
@@ -94,10 +96,12 @@ fn representative(
             _ => break,
         }
     }
-    let name = r
-        .argv0(proc, pid)
-        .or_else(|| stat(r, pid).map(|(_, comm)| [&b"["[..], &comm, b"]"].concat()))
-        .unwrap_or_default();
+    let name = match argv0.get(&pid) {
+        Some(argv0) => argv0_name(argv0).map(<[u8]>::to_vec),
+        None => r.argv0(proc, pid),
+    }
+    .or_else(|| stat(r, pid).map(|(_, comm)| [&b"["[..], &comm, b"]"].concat()))
+    .unwrap_or_default();
     Some(Process {
         pid,
         name: OsString::from_vec(name),

@@ -102,8 +102,8 @@ impl Default for DiscoverOptions {
 /// buffers, and the results are merged in one place.
 pub fn discover(options: &DiscoverOptions) -> Result<Discovery> {
     let mut state = state::State::new(options)?;
-    let snapshot = bpf::snapshot(options.scan)?;
-    match &snapshot {
+    let mut snapshot = bpf::snapshot(options.scan, &state.types)?;
+    match &mut snapshot {
         Some(snap) => bpf::processes(&mut state, snap),
         None => scan::processes(&mut state)?,
     }

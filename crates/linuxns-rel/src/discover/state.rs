@@ -101,6 +101,9 @@ pub(super) struct State {
     /// Each task's parent process and `comm`, where the BPF scan gave them:
     /// the representatives need no `stat` in /proc then.
     pub parents: HashMap<i32, (i32, Vec<u8>)>,
+    /// The argv\[0\] of the processes the BPF scan named: a representative
+    /// among them needs no read of its `cmdline` in /proc.
+    pub argv0: HashMap<i32, Vec<u8>>,
     /// Each process's mount namespace, where containers are wanted.
     pub process_mnt: Vec<(i32, u64)>,
     /// What could not be told of the containers.
@@ -127,6 +130,7 @@ impl State {
             pending: Vec::new(),
             held: HashMap::new(),
             parents: HashMap::new(),
+            argv0: HashMap::new(),
             process_mnt: Vec::new(),
             notes: Vec::new(),
         })
