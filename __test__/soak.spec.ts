@@ -65,7 +65,7 @@ test(`discoverAsync() for ${SECONDS} s amid processes and namespaces that come a
   }
   await sleep(500)
   const after = { fds: descriptors(), threads: threads() }
-  t.log(`${scans} scans (${TURNS.join(" and ")} in turn); descriptors ${before.fds} -> at most ${most.fds} -> ${after.fds}; threads ${before.threads} -> at most ${most.threads} -> ${after.threads}; RSS (MiB) from ${Math.min(...steady).toFixed(0)} to ${Math.max(...steady).toFixed(0)}`)
+  t.log(`${scans} scans (${TURNS.join(' and ')} in turn); descriptors ${before.fds} -> at most ${most.fds} -> ${after.fds}; threads ${before.threads} -> at most ${most.threads} -> ${after.threads}; RSS (MiB) from ${Math.min(...steady).toFixed(0)} to ${Math.max(...steady).toFixed(0)}`)
   t.true(scans > 100, 'the loop ran')
   t.is(after.fds, before.fds, 'descriptors end where they started')
   t.is(after.threads, before.threads, 'threads end where they started')

@@ -64,15 +64,15 @@ struct file_rec {
 	__u32 socket;
 };
 
-// Bytes read from the start of a process's arguments: argv[0] where it ends
-// within them.
+// Room for the start of a process's arguments: argv[0] where it ends within
+// the first ARGV_READ - 1 bytes.
 #define ARGV_READ 128
 
 struct argv_rec {
 	__u32 kind;
 	__s32 pid;
-	// The length of its arguments, up to ARGV_READ; 0 for none (a kernel
-	// thread, a zombie), as /proc/PID/cmdline has none.
+	// The bytes read: its arguments' length, up to ARGV_READ - 1; 0 for
+	// none (a kernel thread, a zombie), as /proc/PID/cmdline has none.
 	__u32 len;
 	// 0, or the read's error.
 	__s32 err;

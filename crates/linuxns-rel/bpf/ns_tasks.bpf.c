@@ -109,14 +109,13 @@ static long first_step(__u64 i, void *ctx)
 
 // The start of the process's arguments, as /proc/PID/cmdline gives them;
 // user space finds argv[0] in it, or reads /proc where it does not end
-// there. ARGV_READ bytes whatever their length, for a read of constant
-// size: the environment follows them, and a read that runs off the stack
-// fails, which sends user space to /proc too.
+// there.
 static __always_inline void write_argv(struct seq_file *seq, struct task_struct *task,
 				       struct argv_rec *a, __s32 pid)
 {
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
 	unsigned long start, end;
+	__u32 n;
 
 	a->kind = REC_ARGV;
 	a->pid = pid;
@@ -127,8 +126,11 @@ static __always_inline void write_argv(struct seq_file *seq, struct task_struct 
 		start = BPF_CORE_READ(mm, arg_start);
 		end = BPF_CORE_READ(mm, arg_end);
 		if (end > start) {
-			a->len = end - start > ARGV_READ ? ARGV_READ : end - start;
-			a->err = bpf_copy_from_user_task(a->argv, sizeof(a->argv), (void *)start, task, 0);
+			// Within the arguments, as /proc reads them; the mask bounds
+			// the size for the verifier.
+			n = end - start < ARGV_READ ? end - start : ARGV_READ - 1;
+			a->len = n & (ARGV_READ - 1);
+			a->err = bpf_copy_from_user_task(a->argv, a->len, (void *)start, task, 0);
 		}
 	}
 	bpf_seq_write(seq, a, sizeof(*a));

@@ -239,10 +239,16 @@ fn names_the_first_process_of_each_namespace_asked_for() {
             "pid {pid} is no namespace's lowest"
         );
     }
+    // Each namespace's lowest pid is named, where /proc shows an argv[0]
+    // that ends, NUL and all, within the 127 bytes the iterator reads.
     for (user, pid) in &lowest {
-        let named = snap.argv0.contains_key(pid) || *pid == long_pid;
+        let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let short = cmdline.is_empty()
+            || matches!(cmdline.iter().position(|&b| b == 0), Some(end) if end < 127);
         assert!(
-            named || !readable(*pid),
+            !short || snap.argv0.contains_key(pid),
             "user:[{user}]'s lowest pid {pid} not named"
         );
     }
