@@ -74,14 +74,12 @@ int main(int argc, char **argv)
 		"/// Where it leaves the descriptor of the program.\n"
 		"pub const PROG_FD: usize = %zu;\n",
 		offsetof(skel_t, progs) + offsetof(struct bpf_prog_desc, prog_fd));
-#ifdef WANT_MAP
-	// The map that user space writes before the run (ns_tasks.bpf.c's want).
+	// The map that user space writes before the run (ns_scan.bpf.h's setup).
 	fprintf(rs,
-		"/// Where it leaves the descriptor of the map that says whose first\n"
-		"/// process to name.\n"
-		"pub const WANT_FD: usize = %zu;\n",
-		offsetof(skel_t, maps.WANT_MAP) + offsetof(struct bpf_map_desc, map_fd));
-#endif
+		"/// Where it leaves the descriptor of the map that user space writes\n"
+		"/// before the run.\n"
+		"pub const SETUP_FD: usize = %zu;\n",
+		offsetof(skel_t, maps.setup) + offsetof(struct bpf_map_desc, map_fd));
 	if (fclose(rs))
 		return 1;
 	free(skel);

@@ -37,7 +37,7 @@ static __always_inline __u32 ns_type(struct ns_common *ns)
 
 // A namespace on nsfs met through a file, written with its relations.
 static __always_inline void nsfs_file(struct seq_file *seq, struct ns_common *ns, __u32 type,
-				      __u64 token)
+				      __u64 token, struct layout *at)
 {
 	struct flats f = { .seq = seq, .token = token };
 
@@ -52,7 +52,7 @@ static __always_inline void nsfs_file(struct seq_file *seq, struct ns_common *ns
 		f.ns[0] = FLAT(OUTER(ns, struct uts_namespace), type);
 		break;
 	case CLONE_NEWIPC:
-		f.ns[0] = FLAT(OUTER(ns, struct ipc_namespace), type);
+		f.ns[0] = FLAT_AT((void *)ns - at->ipc_ns, type, at->ipc_ns, at->ipc_user_ns);
 		break;
 	case CLONE_NEWNS:
 		f.ns[0] = FLAT(OUTER(ns, struct mnt_namespace), type);
@@ -61,7 +61,7 @@ static __always_inline void nsfs_file(struct seq_file *seq, struct ns_common *ns
 		f.ns[0] = FLAT(OUTER(ns, struct net), type);
 		break;
 	case CLONE_NEWCGROUP:
-		f.ns[0] = FLAT(OUTER(ns, struct cgroup_namespace), type);
+		f.ns[0] = FLAT_AT((void *)ns - at->cgroup_ns, type, at->cgroup_ns, at->cgroup_user_ns);
 		break;
 	case CLONE_NEWTIME:
 		f.ns[0] = FLAT(OUTER(ns, struct time_namespace), type);
@@ -81,29 +81,34 @@ int ns_files(struct task_file_iter_ctx *ctx)
 	struct file_rec r = { .kind = REC_FILE, .fd = ctx->fd };
 	// The same file may be open in several processes: add the fd.
 	__u64 token = (__u64)file + ctx->fd;
-	struct inode *inode;
-	unsigned long magic;
+	unsigned long magic = 0;
+	struct layout *at;
+	struct setup *s;
+	void *inode;
+	__u32 zero = 0;
 
-	if (!task || !file)
+	s = bpf_map_lookup_elem(&setup, &zero);
+	if (!task || !file || !s)
 		return 0;
+	at = &s->at;
 	// Loads, not calls: numbers read through the task's pointer cost the
 	// verifier nothing more.
 	r.pid = task->tgid;
 	// /proc/PID/fd shows the table of the thread group's leader only.
 	if (task->pid != r.pid)
 		return 0;
-	inode = BPF_CORE_READ(file, f_inode);
-	magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	inode = read_ptr((void *)file + at->file_inode);
+	bpf_probe_read_kernel(&magic, sizeof(magic), read_ptr(inode + at->inode_sb) + at->sb_magic);
 	if (magic == NSFS_MAGIC) {
-		struct ns_common *ns = BPF_CORE_READ(inode, i_private);
+		struct ns_common *ns = read_ptr(inode + at->inode_private);
 
 		if (!ns)
 			return 0;
 		r.type = ns_type(ns);
 		r.ino = BPF_CORE_READ(ns, inum);
-		nsfs_file(seq, ns, r.type, token);
+		nsfs_file(seq, ns, r.type, token, at);
 	} else if (magic == SOCKFS_MAGIC) {
-		struct socket *sock = BPF_CORE_READ(file, private_data);
+		struct socket *sock = read_ptr((void *)file + at->file_private);
 		struct net *net = BPF_CORE_READ(sock, sk, __sk_common.skc_net.net);
 
 		if (!net)
@@ -111,7 +116,7 @@ int ns_files(struct task_file_iter_ctx *ctx)
 		r.type = CLONE_NEWNET;
 		r.socket = 1;
 		r.ino = BPF_CORE_READ(net, ns.inum);
-		nsfs_file(seq, &net->ns, CLONE_NEWNET, token);
+		nsfs_file(seq, &net->ns, CLONE_NEWNET, token, at);
 	} else {
 		return 0;
 	}

@@ -79,6 +79,54 @@ struct argv_rec {
 	char argv[ARGV_READ];
 };
 
+// Where the fields of seven kernel types lie, read by user space from the
+// kernel's BTF (src/bpf_scan/layout.rs) and written before the run. Through
+// CO-RE, the kernel would search its BTF for each type's name on every load
+// where its cache of those searches (31 slots, by a hash of the name) does
+// not hold it; each of these names shares its slot with the name of a type
+// the programs relocate through CO-RE (pid with pid_namespace; ipc_namespace
+// and super_block with mnt_namespace; inode with net; file with ns_common;
+// cgroup_namespace with time_namespace), so that every load searched again.
+struct layout {
+	__u32 pid_level;
+	__u32 pid_numbers;
+	__u32 upid_size;
+	__u32 upid_ns;
+	__u32 ipc_ns;
+	__u32 ipc_user_ns;
+	__u32 cgroup_ns;
+	__u32 cgroup_user_ns;
+	__u32 sb_magic;
+	__u32 inode_sb;
+	__u32 inode_private;
+	__u32 file_inode;
+	__u32 file_private;
+};
+
+// What user space writes after the load, before the run.
+struct setup {
+	struct layout at;
+	// Whose first process to name (ns_tasks.bpf.c): bit i for the
+	// namespaces of a task record's ns[i].
+	__u32 want;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct setup);
+} setup SEC(".maps");
+
+// The pointer at `at`; 0 where it cannot be read.
+static __always_inline void *read_ptr(const void *at)
+{
+	void *p = 0;
+
+	bpf_probe_read_kernel(&p, sizeof(p), at);
+	return p;
+}
+
 // The iterators' contexts are declared as the kernel's BPF iterator ABI
 // fixes them, without CO-RE, which would search the kernel's BTF for each of
 // these names on every load for nothing.
@@ -251,8 +299,23 @@ static __always_inline void flats(struct flats *f)
 #define FLAT(p, t) \
 	((struct flat){ .ns = (p) ? &(p)->ns : 0, .owner = (p) ? BPF_CORE_READ(p, user_ns) : 0, .type = (t) })
 
+// A namespace of a type whose layout user space gave: its ns_common lies
+// `ns_at` bytes into it, the pointer to its owner `owner_at` bytes.
+#define FLAT_AT(p, t, ns_at, owner_at)                                   \
+	((struct flat){ .ns = (p) ? (void *)(p) + (ns_at) : 0,            \
+			.owner = (p) ? read_ptr((void *)(p) + (owner_at)) : 0, \
+			.type = (t) })
+
 // 0 where there is none: a failed read gives 0, with no branch to verify.
 #define INUM(p) BPF_CORE_READ(p, ns.inum)
+// The offset is added outside the CO-RE read, which would relocate it as an
+// access to struct setup.
+static __always_inline __u32 inum_of(struct ns_common *ns)
+{
+	return BPF_CORE_READ(ns, inum);
+}
+
+#define INUM_AT(p, ns_at) inum_of((void *)(p) + (ns_at))
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

@@ -44,15 +44,6 @@ struct {
 	__type(value, struct last);
 } last SEC(".maps");
 
-// Whose first process to name: bit i for the namespaces of ns[i]. Written
-// by user space after the load, before the run.
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} want SEC(".maps");
-
 // The namespaces whose first process is named, one bit each by inode: the
 // kernel gives the initial namespaces the inodes just below 0xF0000000, and
 // the others its lowest free ones from there. The iterator goes in pid
@@ -84,7 +75,7 @@ static __always_inline int name_first(__u32 ino)
 }
 
 // A process's namespaces looked at, one per step of bpf_loop: whether it
-// is the first process met in one that `want` asks for. A namespace that
+// is the first process met in one that `setup.want` asks for. A namespace that
 // the last process was in too was named by now.
 struct first_in {
 	struct last *c;
@@ -153,13 +144,15 @@ int ns_tasks(struct task_iter_ctx *ctx)
 	const struct cred *cred;
 	struct nsproxy *nsp;
 	struct task_rec *r;
+	struct setup *s;
 	struct last *c;
-	struct pid *pid;
+	void *pid;
 	__u32 zero = 0;
 	int kept;
 
 	c = bpf_map_lookup_elem(&last, &zero);
-	if (!task || !c)
+	s = bpf_map_lookup_elem(&setup, &zero);
+	if (!task || !c || !s)
 		return 0;
 	r = &c->rec;
 	__builtin_memset(r, 0, sizeof(*r));
@@ -180,9 +173,10 @@ int ns_tasks(struct task_iter_ctx *ctx)
 	// The PID namespace /proc shows is that of the task's own pid.
 	pid = BPF_CORE_READ(task, thread_pid);
 	if (pid) {
-		unsigned int level = BPF_CORE_READ(pid, level);
+		unsigned int level = 0;
 
-		pid_ns = BPF_CORE_READ(pid, numbers[level].ns);
+		bpf_probe_read_kernel(&level, sizeof(level), pid + s->at.pid_level);
+		pid_ns = read_ptr(pid + s->at.pid_numbers + level * s->at.upid_size + s->at.upid_ns);
 		r->ns[NS_PID] = INUM(pid_ns);
 	}
 	nsp = BPF_CORE_READ(task, nsproxy);
@@ -204,10 +198,10 @@ int ns_tasks(struct task_iter_ctx *ctx)
 		}
 		pid_children = copy->pid_ns_for_children;
 		r->ns[NS_UTS] = INUM(uts);
-		r->ns[NS_IPC] = INUM(ipc);
+		r->ns[NS_IPC] = INUM_AT(ipc, s->at.ipc_ns);
 		r->ns[NS_MNT] = INUM(mnt);
 		r->ns[NS_NET] = INUM(net);
-		r->ns[NS_CGROUP] = INUM(cgroup);
+		r->ns[NS_CGROUP] = INUM_AT(cgroup, s->at.cgroup_ns);
 		r->ns[NS_TIME] = INUM(time);
 		r->ns[NS_TIME_CHILDREN] = INUM(time_children);
 		r->ns[NS_PID_CHILDREN] = INUM(pid_children);
@@ -226,10 +220,11 @@ int ns_tasks(struct task_iter_ctx *ctx)
 		struct flats f = { .seq = seq, .token = token };
 
 		f.ns[0] = FLAT(uts, CLONE_NEWUTS);
-		f.ns[1] = FLAT(ipc, CLONE_NEWIPC);
+		f.ns[1] = FLAT_AT(ipc, CLONE_NEWIPC, s->at.ipc_ns, s->at.ipc_user_ns);
 		f.ns[2] = FLAT(mnt, CLONE_NEWNS);
 		f.ns[3] = FLAT(net, CLONE_NEWNET);
-		f.ns[4] = FLAT(cgroup, CLONE_NEWCGROUP);
+		f.ns[4] = FLAT_AT(cgroup, CLONE_NEWCGROUP, s->at.cgroup_ns,
+				   s->at.cgroup_user_ns);
 		f.ns[5] = FLAT(time, CLONE_NEWTIME);
 		f.ns[6] = FLAT(time_children, CLONE_NEWTIME);
 		flats(&f);
@@ -239,8 +234,7 @@ int ns_tasks(struct task_iter_ctx *ctx)
 	// A process run again, its output dropped for want of room, names
 	// itself again.
 	if (r->pid == r->tgid) {
-		__u32 *want_ns = bpf_map_lookup_elem(&want, &zero);
-		struct first_in f = { .c = c, .want = want_ns ? *want_ns : 0 };
+		struct first_in f = { .c = c, .want = s->want };
 
 		if (f.want && c->named_by != token)
 			bpf_loop(NS_COUNT, first_step, &f, 0);

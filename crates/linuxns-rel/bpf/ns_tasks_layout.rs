@@ -6,6 +6,6 @@ pub const CTX_SIZE: usize = 92;
 pub const MAP_FDS: &[usize] = &[24, 40, 56, 72];
 /// Where it leaves the descriptor of the program.
 pub const PROG_FD: usize = 88;
-/// Where it leaves the descriptor of the map that says whose first
-/// process to name.
-pub const WANT_FD: usize = 40;
+/// Where it leaves the descriptor of the map that user space writes
+/// before the run.
+pub const SETUP_FD: usize = 40;

@@ -39,9 +39,7 @@ for name in "${objects[@]}"; do
   # DWARF is of no use to the kernel; BTF stays.
   "$strip" -g "$work/$name.debug.o" -o "$work/$name.o"
   bpftool gen skeleton -L "$work/$name.o" name "$name" > "$work/$name.lskel.h"
-  want=()
-  [ "$name" = ns_tasks ] && want=(-DWANT_MAP=want)
-  cc -O2 -Wall -I"$work" -DSKEL="$name" "${want[@]}" -o "$work/dump-$name" "$here/dump.c"
+  cc -O2 -Wall -I"$work" -DSKEL="$name" -o "$work/dump-$name" "$here/dump.c"
   "$work/dump-$name" "$out/$name.loader.bin" "$out/$name.data.bin" "$out/${name}_layout.rs"
 done
 

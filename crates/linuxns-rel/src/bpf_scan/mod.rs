@@ -6,9 +6,11 @@
 //!
 //! Each program comes as the light skeleton bpftool generates from its
 //! object (`bpf/regenerate.sh`): a loader program and its data, which the
-//! kernel runs to load it, relocating it against its own BTF. Each [`scan`]
-//! loads both at once, each on a thread of its own, runs each iterator once
-//! as soon as it is loaded, and closes every descriptor, so nothing stays
+//! kernel runs to load it, relocating it against its own BTF. Where the
+//! fields of a few kernel types lie, the scan reads from that BTF itself
+//! (`layout.rs`) and gives the programs before they run. Each [`scan`] loads
+//! both at once, each on a thread of its own, runs each iterator once as
+//! soon as it is loaded, and closes every descriptor, so nothing stays
 //! loaded or pinned.
 //!
 //! ```no_run
@@ -29,8 +31,9 @@ use nix::sys::stat::stat;
 
 use crate::error::{Error, Syscall};
 use crate::nstype::NsType;
-use crate::sys::bpf;
+use crate::sys::{bpf, mapped};
 
+mod layout;
 mod records;
 
 mod tasks_layout {
@@ -50,26 +53,29 @@ struct Skeleton {
     ctx_size: usize,
     map_fds: &'static [usize],
     prog_fd: usize,
-    /// The map that says whose first process to name, for the task iterator.
-    want_fd: Option<usize>,
+    /// The map that user space writes before the run (`struct setup`).
+    setup_fd: usize,
 }
 
 /// The skeleton of `bpf/NAME.bpf.c`, from the files regenerate.sh wrote.
 macro_rules! skeleton {
-    ($name:literal, $layout:ident, $want_fd:expr) => {
+    ($name:literal, $layout:ident) => {
         Skeleton {
             loader: include_bytes!(concat!("../../bpf/", $name, ".loader.bin")),
             data: include_bytes!(concat!("../../bpf/", $name, ".data.bin")),
             ctx_size: $layout::CTX_SIZE,
             map_fds: $layout::MAP_FDS,
             prog_fd: $layout::PROG_FD,
-            want_fd: $want_fd,
+            setup_fd: $layout::SETUP_FD,
         }
     };
 }
 
-static TASKS: Skeleton = skeleton!("ns_tasks", tasks_layout, Some(tasks_layout::WANT_FD));
-static FILES: Skeleton = skeleton!("ns_files", files_layout, None);
+static TASKS: Skeleton = skeleton!("ns_tasks", tasks_layout);
+static FILES: Skeleton = skeleton!("ns_files", files_layout);
+
+/// The kernel's BTF.
+const BTF: &str = "/sys/kernel/btf/vmlinux";
 
 /// The inodes of the initial user and PID namespaces, fixed by the kernel.
 const INIT_USER_INO: u64 = 0xEFFF_FFFD;
@@ -257,7 +263,7 @@ fn capable() -> bool {
 /// Whether the BPF scan can run, and if not, why. Cheap: it reads a few
 /// files and makes one small map, so that it finds a seccomp filter.
 pub fn available() -> Result<(), Unavailable> {
-    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+    if !Path::new(BTF).exists() {
         return Err(Unavailable::NoBtf);
     }
     if !capable() {
@@ -300,8 +306,8 @@ fn both<A, B: Send>(a: impl FnOnce() -> A, b: impl FnOnce() -> B + Send) -> (A, 
 struct Program {
     prog: OwnedFd,
     maps: Vec<OwnedFd>,
-    /// Which of `maps` says whose first process to name.
-    want: Option<usize>,
+    /// Which of `maps` user space writes before the run.
+    setup: Option<usize>,
 }
 
 impl Program {
@@ -340,19 +346,16 @@ impl Program {
         Ok(Program {
             maps: maps?,
             prog: prog?,
-            want: skel
-                .want_fd
-                .and_then(|at| skel.map_fds.iter().position(|&m| m == at)),
+            setup: skel.map_fds.iter().position(|&m| m == skel.setup_fd),
         })
     }
 
-    /// All that one run of the iterator writes, naming the first process
-    /// of the namespaces of the task record's slots in `want` (bit i for
-    /// slot i), where the program names any.
-    fn run(&self, want: u32) -> Result<Vec<u8>, Unavailable> {
-        if let Some(map) = self.want.and_then(|i| self.maps.get(i)) {
-            bpf::set_first(map.as_fd(), &want.to_ne_bytes()).map_err(bpf_error)?;
-        }
+    /// All that one run of the iterator writes, with `setup` ([`setup`])
+    /// written first.
+    fn run(&self, setup: &[u8]) -> Result<Vec<u8>, Unavailable> {
+        let map = self.setup.and_then(|i| self.maps.get(i));
+        let map = map.ok_or_else(|| bpf_error(Errno::EBADF))?;
+        bpf::set_first(map.as_fd(), setup).map_err(bpf_error)?;
         let link = bpf::iter_link(self.prog.as_fd()).map_err(bpf_error)?;
         let iter = bpf::iter(link.as_fd()).map_err(bpf_error)?;
         let mut out = Vec::with_capacity(1 << 18);
@@ -372,6 +375,25 @@ impl Program {
             }
         }
     }
+}
+
+/// What the programs read before they run (`struct setup` in
+/// `bpf/ns_scan.bpf.h`): where the fields of the types they do not relocate
+/// through CO-RE lie in this kernel ([`layout`]), and the task record's
+/// slots of the namespaces of `names`, whose first process the task iterator
+/// names.
+fn setup(names: &[NsType]) -> Result<Vec<u8>, Unavailable> {
+    let failed = |errno| {
+        Unavailable::Failed(Error {
+            errno,
+            syscall: Syscall::Read,
+            path: Some(BTF.into()),
+        })
+    };
+    let btf = mapped::read_kernel_file(Path::new(BTF)).map_err(failed)?;
+    let mut setup = layout::layout(&btf).map_err(failed)?.to_vec();
+    setup.extend_from_slice(&records::task_slots(names).to_ne_bytes());
+    Ok(setup)
 }
 
 /// What both iterators wrote, read into one snapshot.
@@ -403,8 +425,8 @@ impl Loaded {
     /// Runs both iterators at once, naming the first process of each
     /// namespace of the types `names`, and unloads them.
     pub fn scan(self, names: &[NsType]) -> Result<Snapshot, Unavailable> {
-        let want = records::task_slots(names);
-        let (tasks, files) = both(|| self.tasks.run(want), || self.files.run(0));
+        let setup = setup(names)?;
+        let (tasks, files) = both(|| self.tasks.run(&setup), || self.files.run(&setup));
         Ok(snapshot(tasks?, files?))
     }
 }
@@ -414,10 +436,10 @@ impl Loaded {
 /// namespace of the types `names` is named ([`Snapshot::argv0`]).
 pub fn scan(names: &[NsType]) -> Result<Snapshot, Unavailable> {
     available()?;
-    let want = records::task_slots(names);
+    let setup = setup(names)?;
     let (tasks, files) = both(
-        || Program::load(&TASKS)?.run(want),
-        || Program::load(&FILES)?.run(0),
+        || Program::load(&TASKS)?.run(&setup),
+        || Program::load(&FILES)?.run(&setup),
     );
     Ok(snapshot(tasks?, files?))
 }

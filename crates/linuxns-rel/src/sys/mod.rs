@@ -6,6 +6,7 @@ pub(crate) mod bpf;
 pub(crate) mod dir;
 pub(crate) mod fd;
 pub(crate) mod handle;
+pub(crate) mod mapped;
 pub(crate) mod nsfs;
 pub(crate) mod passwd;
 pub(crate) mod pidfd;
