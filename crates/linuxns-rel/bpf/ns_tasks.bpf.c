@@ -44,12 +44,10 @@ struct {
 	__type(value, struct last);
 } last SEC(".maps");
 
-// The namespaces whose first process is named, one bit each by inode: the
-// kernel gives the initial namespaces the inodes just below 0xF0000000, and
-// the others its lowest free ones from there. The iterator goes in pid
-// order, so that the first process met is the lowest pid, where user
-// space's choice of a representative starts (and nearly always ends).
-#define NAMED_FROM 0xEFFFFFF0u
+// The namespaces whose first process is named, one bit each by inode from
+// INO_FROM. The iterator goes in pid order, so that the first process met
+// is the lowest pid, where user space's choice of a representative starts
+// (and nearly always ends).
 #define NAMED_WORDS (1 << 14)
 
 struct {
@@ -63,7 +61,7 @@ struct {
 // named. Beyond the bitmap, each of its processes is.
 static __always_inline int name_first(__u32 ino)
 {
-	__u32 i = ino - NAMED_FROM, word = i / 64;
+	__u32 i = ino - INO_FROM, word = i / 64;
 	__u64 bit = 1ULL << (i % 64), *bits = bpf_map_lookup_elem(&named, &word);
 
 	if (!bits)
