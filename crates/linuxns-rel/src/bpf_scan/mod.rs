@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use nix::errno::Errno;
 use nix::sys::signal::{pthread_sigmask, SigSet, SigmaskHow};
@@ -436,10 +437,20 @@ impl Loaded {
 /// namespace of the types `names` is named ([`Snapshot::argv0`]).
 pub fn scan(names: &[NsType]) -> Result<Snapshot, Unavailable> {
     available()?;
-    let setup = setup(names)?;
+    // Made by the thread of the files' iterator before it loads its
+    // program, which loads sooner, so that the tasks' iterator, whose load
+    // and run take longer, finds it ready; or by whichever thread asks first.
+    let made = OnceLock::new();
+    let setup = || made.get_or_init(|| setup(names)).clone();
     let (tasks, files) = both(
-        || Program::load(&TASKS)?.run(&setup),
-        || Program::load(&FILES)?.run(&setup),
+        || {
+            let program = Program::load(&TASKS)?;
+            program.run(&setup()?)
+        },
+        || {
+            let setup = setup()?;
+            Program::load(&FILES)?.run(&setup)
+        },
     );
     Ok(snapshot(tasks?, files?))
 }
