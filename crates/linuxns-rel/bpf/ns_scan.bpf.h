@@ -4,7 +4,7 @@
 // fixed-size records that src/bpf_scan/records.rs reads, and the walks that
 // write each namespace met with its parent, owner and owner uid, once per
 // iterator. Each iterator is an object of its own, so that both load at
-// once; each has its own `seen` map. The programs only read kernel memory.
+// once, with maps of its own. The programs only read kernel memory.
 #ifndef NS_SCAN_BPF_H
 #define NS_SCAN_BPF_H
 #include "vmlinux.h"
