@@ -32,7 +32,7 @@ use nix::sys::stat::stat;
 
 use crate::error::{Error, Syscall};
 use crate::nstype::NsType;
-use crate::sys::{bpf, mapped};
+use crate::sys::{bpf, mapped, uname};
 
 mod layout;
 mod records;
@@ -176,6 +176,14 @@ pub enum Unavailable {
     /// `bpf(2)` was refused although the caller may use it: a seccomp
     /// filter or a security module.
     Denied(Errno),
+    /// The kernel refused to load the programs, and its release is older
+    /// than the Linux 6.1 they need.
+    OldKernel {
+        /// The kernel's release, as `uname -r` gives it.
+        release: String,
+        /// What the load failed with.
+        errno: Errno,
+    },
     /// A call failed otherwise.
     Failed(Error),
 }
@@ -188,7 +196,7 @@ impl Unavailable {
             Unavailable::NotPermitted
             | Unavailable::NotInitialNamespaces
             | Unavailable::Lockdown => Errno::EPERM,
-            Unavailable::Denied(errno) => *errno,
+            Unavailable::Denied(errno) | Unavailable::OldKernel { errno, .. } => *errno,
             Unavailable::Failed(e) => e.errno,
         }
     }
@@ -212,6 +220,13 @@ impl fmt::Display for Unavailable {
                 "bpf(2) denied ({}), by a seccomp filter or a security module",
                 errno.desc()
             ),
+            Unavailable::OldKernel { release, errno } => write!(
+                f,
+                "the kernel refused its programs ({}): they need Linux {}.{} or newer, and this is {release}",
+                errno.desc(),
+                NEEDS.0,
+                NEEDS.1
+            ),
             Unavailable::Failed(e) => write!(f, "the BPF scan failed: {e}"),
         }
     }
@@ -229,6 +244,34 @@ impl From<Unavailable> for Error {
                 path: None,
             },
         }
+    }
+}
+
+/// The oldest Linux the programs load on: a sleepable task iterator whose
+/// hash map allocates as it fills.
+const NEEDS: (u32, u32) = (6, 1);
+
+/// Whether the kernel `release` (as `uname -r` gives it) is older than
+/// [`NEEDS`]; false where it cannot be read.
+fn older_than_needed(release: &str) -> bool {
+    let mut numbers = release.split(|c: char| !c.is_ascii_digit());
+    let major = numbers.next().and_then(|n| n.parse::<u32>().ok());
+    let minor = numbers.next().and_then(|n| n.parse::<u32>().ok());
+    matches!((major, minor), (Some(major), Some(minor)) if (major, minor) < NEEDS)
+}
+
+/// A load that failed, told as the kernel's age where the kernel is older
+/// than the programs need. Not checked before the load: distributions
+/// bring BPF features back to kernels with older numbers.
+fn load_failure(why: Unavailable, release: &str) -> Unavailable {
+    match why {
+        Unavailable::Failed(e) if e.syscall == Syscall::Bpf && older_than_needed(release) => {
+            Unavailable::OldKernel {
+                release: release.to_owned(),
+                errno: e.errno,
+            }
+        }
+        why => why,
     }
 }
 
@@ -322,7 +365,7 @@ impl Program {
             .map_err(bpf_error)?;
         let loaded = Program::load_now(skel);
         pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&held), None).map_err(bpf_error)?;
-        loaded
+        loaded.map_err(|why| load_failure(why, &uname::release()))
     }
 
     fn load_now(skel: &Skeleton) -> Result<Program, Unavailable> {
@@ -453,4 +496,37 @@ pub fn scan(names: &[NsType]) -> Result<Snapshot, Unavailable> {
         },
     );
     Ok(snapshot(tasks?, files?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_load_refused_by_a_kernel_older_than_6_1_names_the_release() {
+        for old in ["5.15.0-91-generic", "6.0.19", "5.17", "4.19.0-26-amd64"] {
+            assert!(older_than_needed(old), "{old}");
+        }
+        for new in ["6.1.0-18-amd64", "6.18.0", "7.0", "10.1.2", "", "unknown"] {
+            assert!(!older_than_needed(new), "{new}");
+        }
+        let refused = || {
+            Unavailable::Failed(Error {
+                errno: Errno::EINVAL,
+                syscall: Syscall::Bpf,
+                path: None,
+            })
+        };
+        let told = load_failure(refused(), "5.15.0-91-generic");
+        assert_eq!(told.errno(), Errno::EINVAL);
+        assert_eq!(
+            told.to_string(),
+            "the kernel refused its programs (Invalid argument): they need Linux 6.1 or newer, and this is 5.15.0-91-generic"
+        );
+        assert_eq!(load_failure(refused(), "6.18.0"), refused());
+        assert_eq!(
+            load_failure(Unavailable::Denied(Errno::EPERM), "5.15.0"),
+            Unavailable::Denied(Errno::EPERM)
+        );
+    }
 }
