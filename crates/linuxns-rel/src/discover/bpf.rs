@@ -88,16 +88,10 @@ pub(super) fn snapshot(scan: Scan, names: &[NsType]) -> Result<Option<Snapshot>>
 /// `scan::processes` adds them; and the names the snapshot read.
 pub(super) fn processes(state: &mut State, snap: &mut Snapshot) {
     state.argv0 = std::mem::take(&mut snap.argv0);
-    let leaders: HashMap<i32, &Task> = snap
-        .tasks
-        .iter()
-        .filter(|t| t.pid == t.tgid)
-        .map(|t| (t.pid, t))
-        .collect();
     state.parents = snap
         .tasks
-        .iter()
-        .map(|t| (t.pid, (t.ppid, t.comm.clone())))
+        .iter_mut()
+        .map(|t| (t.pid, (t.ppid, std::mem::take(&mut t.comm))))
         .collect();
     for task in snap.tasks.iter().filter(|t| t.pid == t.tgid) {
         for i in 0..state.types.len() {
@@ -124,16 +118,26 @@ pub(super) fn processes(state: &mut State, snap: &mut Snapshot) {
             .into_iter()
             .filter(|&t| !state.wants(t))
             .collect();
+        // Most processes are in the namespaces of the process before.
+        let mut before: Vec<Option<u64>> = vec![None; others.len()];
         for task in snap.tasks.iter().filter(|t| t.pid == t.tgid) {
-            for &t in &others {
-                if let Some(ino) = task.ns(t) {
-                    let path = || PathBuf::from(format!("/proc/{}/ns/{t}", task.pid));
-                    state.owned_only.entry(ino).or_insert_with(path);
-                }
+            for (&t, before) in others.iter().zip(before.iter_mut()) {
+                let Some(ino) = task.ns(t).filter(|&ino| Some(ino) != *before) else {
+                    continue;
+                };
+                *before = Some(ino);
+                let path = || PathBuf::from(format!("/proc/{}/ns/{t}", task.pid));
+                state.owned_only.entry(ino).or_insert_with(path);
             }
         }
     }
     if state.options.tasks {
+        let leaders: HashMap<i32, &Task> = snap
+            .tasks
+            .iter()
+            .filter(|t| t.pid == t.tgid)
+            .map(|t| (t.pid, t))
+            .collect();
         for task in snap.tasks.iter().filter(|t| t.pid != t.tgid) {
             let leader = leaders.get(&task.tgid);
             for i in 0..state.types.len() {
