@@ -10,6 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::bpf_scan::layout::{layout, LAYOUT_SIZE};
 use crate::containers::chain_from_cgroup;
 use crate::nstype::NsType;
 use crate::procfs::{argv0_name, dirent_numbers, nsfs_mounts, parse_ns_link, parse_stat};
@@ -38,6 +39,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("containerd_bundle", containerd_bundle),
     ("storage", storage),
     ("machines", machines),
+    ("btf_layout", btf_layout),
 ];
 
 /// `/proc/PID/mountinfo`: every nsfs mount found names its namespace as a
@@ -88,6 +90,108 @@ pub fn proc_stat(data: &[u8]) {
     line.extend_from_slice(data);
     line.extend_from_slice(format!(") S {ppid} 4242 4242 0 -1 4194560 115 0 0 0\n").as_bytes());
     assert_eq!(parse_stat(&line), Some((ppid, data)));
+}
+
+/// The kernel's BTF, read for where the fields of the types the BPF scan
+/// does not relocate through CO-RE lie: any bytes give a layout or EINVAL;
+/// and offsets of any value, written into a BTF (one of them inside an
+/// anonymous struct), come back.
+pub fn btf_layout(data: &[u8]) {
+    let read = layout(data);
+    assert!(
+        matches!(read, Ok(_) | Err(nix::errno::Errno::EINVAL)),
+        "{read:?}"
+    );
+    // Byte offsets whose bit offsets fit the 32 bits BTF gives them.
+    let mut offsets = [0u32; LAYOUT_SIZE / 4];
+    for (offset, bytes) in offsets.iter_mut().zip(data.chunks(4)) {
+        let mut word = [0u8; 4];
+        word.get_mut(..bytes.len())
+            .unwrap_or_default()
+            .copy_from_slice(bytes);
+        *offset = u32::from_le_bytes(word) >> 4;
+    }
+    let want: Vec<u8> = offsets.iter().flat_map(|o| o.to_ne_bytes()).collect();
+    assert_eq!(layout(&btf_of(&offsets)).map(|l| l.to_vec()), Ok(want));
+}
+
+/// A BTF of `struct layout`'s types with their fields at `at` (in its
+/// order; `at[2]` the size of `struct upid`), `f_inode` inside an anonymous
+/// struct of `struct file`.
+fn btf_of(at: &[u32; LAYOUT_SIZE / 4]) -> Vec<u8> {
+    const INT: u32 = 1;
+    let mut strings = b"\0".to_vec();
+    let mut name = |s: &str| {
+        let offset = strings.len() as u32;
+        strings.extend_from_slice(s.as_bytes());
+        strings.push(0);
+        offset
+    };
+    let mut types: Vec<u32> = vec![name("int"), 1 << 24, 4, 32];
+    let mut next_id = 2;
+    let mut add = |types: &mut Vec<u32>, name: u32, size: u32, members: &[(u32, u32, u32)]| {
+        types.extend([name, 4 << 24 | members.len() as u32, size]);
+        for &(member, ty, bytes) in members {
+            types.extend([member, ty, bytes * 8]);
+        }
+        next_id += 1;
+        next_id - 1
+    };
+    let (half, rest) = (at[11] / 2, at[11] - at[11] / 2);
+    let inner = add(&mut types, 0, 8, &[(name("f_inode"), INT, rest)]);
+    let structs = [
+        (
+            "pid",
+            0,
+            vec![("level", INT, at[0]), ("numbers", INT, at[1])],
+        ),
+        ("upid", at[2], vec![("ns", INT, at[3])]),
+        (
+            "ipc_namespace",
+            0,
+            vec![("ns", INT, at[4]), ("user_ns", INT, at[5])],
+        ),
+        (
+            "cgroup_namespace",
+            0,
+            vec![("ns", INT, at[6]), ("user_ns", INT, at[7])],
+        ),
+        ("super_block", 0, vec![("s_magic", INT, at[8])]),
+        (
+            "inode",
+            0,
+            vec![("i_sb", INT, at[9]), ("i_private", INT, at[10])],
+        ),
+        (
+            "file",
+            0,
+            vec![("", inner, half), ("private_data", INT, at[12])],
+        ),
+    ];
+    for (ty, size, members) in structs {
+        let members: Vec<(u32, u32, u32)> = members
+            .into_iter()
+            .map(|(m, t, o)| (if m.is_empty() { 0 } else { name(m) }, t, o))
+            .collect();
+        let ty = name(ty);
+        add(&mut types, ty, size, &members);
+    }
+    let types: Vec<u8> = types.iter().flat_map(|w| w.to_ne_bytes()).collect();
+    let mut btf = Vec::new();
+    btf.extend_from_slice(&0xEB9Fu16.to_ne_bytes());
+    btf.extend_from_slice(&[1, 0]);
+    for word in [
+        24,
+        0,
+        types.len() as u32,
+        types.len() as u32,
+        strings.len() as u32,
+    ] {
+        btf.extend_from_slice(&word.to_ne_bytes());
+    }
+    btf.extend_from_slice(&types);
+    btf.extend_from_slice(&strings);
+    btf
 }
 
 /// `/proc/PID/cmdline`: the name is a base name (no `/`, no NUL) taken from

@@ -30,7 +30,7 @@ const FIELDS: [(&str, Option<&str>); 13] = [
 ];
 
 /// Bytes of `struct layout`.
-pub(super) const LAYOUT_SIZE: usize = FIELDS.len() * 4;
+pub(crate) const LAYOUT_SIZE: usize = FIELDS.len() * 4;
 
 const MAGIC: u16 = 0xEB9F;
 const HEADER_SIZE: usize = 24;
@@ -168,7 +168,7 @@ impl<'a> Btf<'a> {
                 return self.is_named(t, member).then_some(bits / 8);
             }
             let inner = self.strip(self.by_id(u32_at(self.types, at + 4)?)?)?;
-            Some(bits / 8 + self.offset_of(inner, member, depth + 1)?)
+            (bits / 8).checked_add(self.offset_of(inner, member, depth + 1)?)
         })
     }
 
@@ -186,7 +186,7 @@ impl<'a> Btf<'a> {
 
 /// `struct layout` for the kernel whose BTF is `btf`, as the programs read
 /// it; EINVAL where the BTF cannot be read or lacks a type or member.
-pub(super) fn layout(btf: &[u8]) -> Result<[u8; LAYOUT_SIZE], Errno> {
+pub(crate) fn layout(btf: &[u8]) -> Result<[u8; LAYOUT_SIZE], Errno> {
     let names: Vec<&str> = FIELDS.iter().map(|&(ty, _)| ty).collect();
     let (btf, structs) = Btf::parse(btf, &names).ok_or(Errno::EINVAL)?;
     let mut out = [0u8; LAYOUT_SIZE];

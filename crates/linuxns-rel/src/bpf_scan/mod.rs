@@ -34,7 +34,7 @@ use crate::error::{Error, Syscall};
 use crate::nstype::NsType;
 use crate::sys::{bpf, mapped, uname};
 
-mod layout;
+pub(crate) mod layout;
 mod records;
 
 mod tasks_layout {
