@@ -236,7 +236,7 @@ mod tests {
 
     #[test]
     fn every_offset_is_the_one_bpftool_reads_in_the_kernels_btf() {
-        let path = Path::new("/sys/kernel/btf/vmlinux");
+        let path = Path::new(crate::bpf_scan::BTF);
         let Ok(out) = Command::new("bpftool")
             .args(["btf", "dump", "file"])
             .arg(path)
@@ -264,7 +264,7 @@ mod tests {
 
     #[test]
     fn a_btf_cut_short_or_with_a_bad_header_is_einval() {
-        let path = Path::new("/sys/kernel/btf/vmlinux");
+        let path = Path::new(crate::bpf_scan::BTF);
         let btf = read_kernel_file(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
         assert!(layout(&btf).is_ok());
         // Cut within the header, the types and the strings.
