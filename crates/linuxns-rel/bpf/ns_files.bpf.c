@@ -39,37 +39,44 @@ static __always_inline __u32 ns_type(struct ns_common *ns)
 static __always_inline void nsfs_file(struct seq_file *seq, struct ns_common *ns, __u32 type,
 				      __u64 token, struct layout *at)
 {
-	struct flats f = { .seq = seq, .token = token };
+	__u32 zero = 0;
+	struct pass *p = bpf_map_lookup_elem(&passes, &zero);
 
+	if (!p)
+		return;
+	__builtin_memset(p->flat, 0, sizeof(p->flat));
+	p->owed_count = 0;
+	p->owed_last = 0;
 	switch (type) {
 	case CLONE_NEWUSER:
-		user_chain(seq, OUTER(ns, struct user_namespace), token);
-		return;
+		owe(p, OUTER(ns, struct user_namespace));
+		break;
 	case CLONE_NEWPID:
-		pid_chain(seq, OUTER(ns, struct pid_namespace), token);
-		return;
+		pid_chain(seq, OUTER(ns, struct pid_namespace), token, p);
+		break;
 	case CLONE_NEWUTS:
-		f.ns[0] = FLAT(OUTER(ns, struct uts_namespace), type);
+		p->flat[0] = FLAT(OUTER(ns, struct uts_namespace), struct uts_namespace, type);
 		break;
 	case CLONE_NEWIPC:
-		f.ns[0] = FLAT_AT((void *)ns - at->ipc_ns, type, at->ipc_ns, at->ipc_user_ns);
+		p->flat[0] = FLAT_AT((void *)ns - at->ipc_ns, type, at->ipc_ns, at->ipc_user_ns);
 		break;
 	case CLONE_NEWNS:
-		f.ns[0] = FLAT(OUTER(ns, struct mnt_namespace), type);
+		p->flat[0] = FLAT(OUTER(ns, struct mnt_namespace), struct mnt_namespace, type);
 		break;
 	case CLONE_NEWNET:
-		f.ns[0] = FLAT(OUTER(ns, struct net), type);
+		p->flat[0] = FLAT(OUTER(ns, struct net), struct net, type);
 		break;
 	case CLONE_NEWCGROUP:
-		f.ns[0] = FLAT_AT((void *)ns - at->cgroup_ns, type, at->cgroup_ns, at->cgroup_user_ns);
+		p->flat[0] = FLAT_AT((void *)ns - at->cgroup_ns, type, at->cgroup_ns, at->cgroup_user_ns);
 		break;
 	case CLONE_NEWTIME:
-		f.ns[0] = FLAT(OUTER(ns, struct time_namespace), type);
+		p->flat[0] = FLAT(OUTER(ns, struct time_namespace), struct time_namespace, type);
 		break;
 	default:
 		return;
 	}
-	flats(&f);
+	flats(seq, token, p);
+	owed_chains(seq, token, p);
 }
 
 SEC("iter/task_file")

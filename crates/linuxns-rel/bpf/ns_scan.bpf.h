@@ -205,14 +205,63 @@ static __always_inline void write_ns(struct seq_file *seq, struct ns_common *ns,
 	bpf_seq_write(seq, &r, sizeof(r));
 }
 
-// A chain being walked up, one namespace per step of bpf_loop: a loop the
-// verifier checks once, where a bounded loop would be checked per pass and
-// two nested ones overrun its limit.
+// A namespace of a type without a hierarchy: the struct it lies in, where
+// in that struct its ns_common and the pointer to its owner lie, and its
+// type. Its owner is read only where it is written.
+struct flat {
+	void *at;
+	__u32 ns_at;
+	__u32 owner_at;
+	__u32 type;
+};
+
+// At most this many user namespaces owed a walk in one pass: the task's own,
+// the owners of two PID chains of at most MAX_DEPTH each, and of NFLAT others.
+#define MAX_OWED (1 + 2 * MAX_DEPTH + NFLAT)
+
+// What one run of a program walks, in a map: on the stack it would make each
+// of the verifier's states larger to copy and compare.
+struct pass {
+	// The namespaces without a hierarchy to walk (flats()).
+	struct flat flat[NFLAT];
+	// The user namespaces whose chains are owed (owe()), walked in one
+	// place (owed_chains()): each place that walks a chain costs the
+	// verifier a pass over it.
+	__u32 owed_count;
+	struct user_namespace *owed[MAX_OWED];
+	// The one owed last: most often owed again next.
+	struct user_namespace *owed_last;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pass);
+} passes SEC(".maps");
+
+// A walk, one namespace per step of bpf_loop: a loop the verifier checks
+// once, where a bounded loop would be checked per pass and two nested ones
+// overrun its limit.
 struct walk {
 	struct seq_file *seq;
 	void *ns;
 	__u64 token;
+	struct pass *pass;
 };
+
+// Has the chain of `ns` walked at the end of the pass (owed_chains()).
+// MAX_OWED holds all that a pass can owe: the bound is for the verifier.
+static __always_inline void owe(struct pass *p, struct user_namespace *ns)
+{
+	__u32 n = p->owed_count;
+
+	if (!ns || ns == p->owed_last || n >= MAX_OWED)
+		return;
+	p->owed[n] = ns;
+	p->owed_count = n + 1;
+	p->owed_last = ns;
+}
 
 static long user_step(__u64 i, void *ctx)
 {
@@ -232,13 +281,27 @@ static long user_step(__u64 i, void *ctx)
 	return 0;
 }
 
-// A user namespace and its ancestors up to the first one written before.
-static __always_inline void user_chain(struct seq_file *seq, struct user_namespace *ns,
-				       __u64 token)
+static long owed_step(__u64 i, void *ctx)
 {
-	struct walk w = { .seq = seq, .ns = ns, .token = token };
+	struct walk *w = ctx;
+	struct walk up = { .seq = w->seq, .token = w->token };
 
-	bpf_loop(MAX_DEPTH, user_step, &w, 0);
+	if (i >= w->pass->owed_count || i >= MAX_OWED)
+		return 1;
+	up.ns = w->pass->owed[i];
+	bpf_loop(MAX_DEPTH, user_step, &up, 0);
+	return 0;
+}
+
+// Each owed user namespace and its ancestors, up to the first one written
+// before.
+static __always_inline void owed_chains(struct seq_file *seq, __u64 token, struct pass *p)
+{
+	struct walk w = { .seq = seq, .token = token, .pass = p };
+
+	bpf_loop(MAX_OWED, owed_step, &w, 0);
+	p->owed_count = 0;
+	p->owed_last = 0;
 }
 
 static long pid_step(__u64 i, void *ctx)
@@ -257,76 +320,59 @@ static long pid_step(__u64 i, void *ctx)
 	owner = BPF_CORE_READ(ns, user_ns);
 	write_ns(w->seq, &ns->ns, ino, CLONE_NEWPID, parent ? BPF_CORE_READ(parent, ns.inum) : 0,
 		 BPF_CORE_READ(owner, ns.inum), 0);
-	user_chain(w->seq, owner, w->token);
+	owe(w->pass, owner);
 	w->ns = parent;
 	return 0;
 }
 
-// A PID namespace and its ancestors, with the owners of each.
+// A PID namespace and its ancestors; their owners are owed.
 static __always_inline void pid_chain(struct seq_file *seq, struct pid_namespace *ns,
-				      __u64 token)
+				      __u64 token, struct pass *p)
 {
-	struct walk w = { .seq = seq, .ns = ns, .token = token };
+	struct walk w = { .seq = seq, .ns = ns, .token = token, .pass = p };
 
 	bpf_loop(MAX_DEPTH, pid_step, &w, 0);
 }
 
-// A namespace of a type without a hierarchy, by its ns_common and owner.
-struct flat {
-	struct ns_common *ns;
-	struct user_namespace *owner;
-	// In: its type. Out: its inode (the stack has no room for both).
-	__u32 type;
-};
-
-struct flats {
-	struct seq_file *seq;
-	__u64 token;
-	struct flat ns[NFLAT];
-};
-
 static long flat_step(__u64 i, void *ctx)
 {
-	struct flats *f = ctx;
+	struct walk *w = ctx;
 	struct user_namespace *owner;
 	struct ns_common *ns;
+	struct flat *f;
 	__u32 ino;
 
 	if (i >= NFLAT)
 		return 1;
-	// Copied out first: a CO-RE read relocates every access in its
-	// argument, and struct flat is no kernel type.
-	ns = f->ns[i].ns;
-	owner = f->ns[i].owner;
-	if (!ns) {
-		f->ns[i].type = 0;
+	f = &w->pass->flat[i];
+	if (!f->at)
 		return 0;
-	}
+	ns = f->at + f->ns_at;
 	ino = BPF_CORE_READ(ns, inum);
-	if (first_time(ino, f->token)) {
-		write_ns(f->seq, ns, ino, f->ns[i].type, 0, BPF_CORE_READ(owner, ns.inum), 0);
-		user_chain(f->seq, owner, f->token);
+	if (first_time(ino, w->token)) {
+		owner = read_ptr(f->at + f->owner_at);
+		write_ns(w->seq, ns, ino, f->type, 0, BPF_CORE_READ(owner, ns.inum), 0);
+		owe(w->pass, owner);
 	}
-	f->ns[i].type = ino;
 	return 0;
 }
 
-// Up to seven namespaces without a hierarchy, in one loop: each place that
-// walks a chain costs the verifier a pass over it.
-static __always_inline void flats(struct flats *f)
+// The namespaces of the pass's `flat`, in one loop; their owners are owed.
+static __always_inline void flats(struct seq_file *seq, __u64 token, struct pass *p)
 {
-	bpf_loop(NFLAT, flat_step, f, 0);
+	struct walk w = { .seq = seq, .token = token, .pass = p };
+
+	bpf_loop(NFLAT, flat_step, &w, 0);
 }
 
-#define FLAT(p, t) \
-	((struct flat){ .ns = (p) ? &(p)->ns : 0, .owner = (p) ? BPF_CORE_READ(p, user_ns) : 0, .type = (t) })
+// A namespace of a type whose layout CO-RE gives.
+#define FLAT(p, T, t)                                                              \
+	((struct flat){ .at = (p), .ns_at = bpf_core_field_offset(T, ns),            \
+			.owner_at = bpf_core_field_offset(T, user_ns), .type = (t) })
 
-// A namespace of a type whose layout user space gave: its ns_common lies
-// `ns_at` bytes into it, the pointer to its owner `owner_at` bytes.
-#define FLAT_AT(p, t, ns_at, owner_at)                                   \
-	((struct flat){ .ns = (p) ? (void *)(p) + (ns_at) : 0,            \
-			.owner = (p) ? read_ptr((void *)(p) + (owner_at)) : 0, \
-			.type = (t) })
+// A namespace of a type whose layout user space gave.
+#define FLAT_AT(p, t, ns_at_, owner_at_) \
+	((struct flat){ .at = (p), .ns_at = (ns_at_), .owner_at = (owner_at_), .type = (t) })
 
 // 0 where there is none: a failed read gives 0, with no branch to verify.
 #define INUM(p) BPF_CORE_READ(p, ns.inum)

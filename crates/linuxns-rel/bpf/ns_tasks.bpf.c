@@ -131,18 +131,13 @@ int ns_tasks(struct task_iter_ctx *ctx)
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
 	__u64 token = (__u64)task;
-	struct uts_namespace *uts = NULL;
-	struct ipc_namespace *ipc = NULL;
-	struct mnt_namespace *mnt = NULL;
-	struct net *net = NULL;
-	struct cgroup_namespace *cgroup = NULL;
-	struct time_namespace *time = NULL, *time_children = NULL;
 	struct pid_namespace *pid_ns = NULL, *pid_children = NULL;
 	struct user_namespace *user;
 	const struct cred *cred;
 	struct nsproxy *nsp;
 	struct task_rec *r;
 	struct setup *s;
+	struct pass *p;
 	struct last *c;
 	void *pid;
 	__u32 zero = 0;
@@ -150,7 +145,8 @@ int ns_tasks(struct task_iter_ctx *ctx)
 
 	c = bpf_map_lookup_elem(&last, &zero);
 	s = bpf_map_lookup_elem(&setup, &zero);
-	if (!task || !c || !s)
+	p = bpf_map_lookup_elem(&passes, &zero);
+	if (!task || !c || !s || !p)
 		return 0;
 	r = &c->rec;
 	__builtin_memset(r, 0, sizeof(*r));
@@ -178,9 +174,18 @@ int ns_tasks(struct task_iter_ctx *ctx)
 		r->ns[NS_PID] = INUM(pid_ns);
 	}
 	nsp = BPF_CORE_READ(task, nsproxy);
+	// What this task leaves empty must not keep the task before's.
+	__builtin_memset(p->flat, 0, sizeof(p->flat));
+	p->owed_count = 0;
+	p->owed_last = 0;
 	if (nsp) {
 		struct nsproxy *copy = &c->copy.nsp;
 		__u32 size = bpf_core_type_size(struct nsproxy);
+		struct uts_namespace *uts;
+		struct ipc_namespace *ipc;
+		struct mnt_namespace *mnt;
+		struct net *net;
+		struct cgroup_namespace *cgroup;
 
 		if (size > sizeof(c->copy))
 			size = sizeof(c->copy);
@@ -190,45 +195,44 @@ int ns_tasks(struct task_iter_ctx *ctx)
 		mnt = copy->mnt_ns;
 		net = copy->net_ns;
 		cgroup = copy->cgroup_ns;
-		if (bpf_core_field_exists(nsp->time_ns)) {
-			time = copy->time_ns;
-			time_children = copy->time_ns_for_children;
-		}
-		pid_children = copy->pid_ns_for_children;
+		p->flat[0] = FLAT(uts, struct uts_namespace, CLONE_NEWUTS);
+		p->flat[1] = FLAT_AT(ipc, CLONE_NEWIPC, s->at.ipc_ns, s->at.ipc_user_ns);
+		p->flat[2] = FLAT(mnt, struct mnt_namespace, CLONE_NEWNS);
+		p->flat[3] = FLAT(net, struct net, CLONE_NEWNET);
+		p->flat[4] = FLAT_AT(cgroup, CLONE_NEWCGROUP, s->at.cgroup_ns, s->at.cgroup_user_ns);
 		r->ns[NS_UTS] = INUM(uts);
 		r->ns[NS_IPC] = INUM_AT(ipc, s->at.ipc_ns);
 		r->ns[NS_MNT] = INUM(mnt);
 		r->ns[NS_NET] = INUM(net);
 		r->ns[NS_CGROUP] = INUM_AT(cgroup, s->at.cgroup_ns);
-		r->ns[NS_TIME] = INUM(time);
-		r->ns[NS_TIME_CHILDREN] = INUM(time_children);
+		if (bpf_core_field_exists(nsp->time_ns)) {
+			struct time_namespace *time = copy->time_ns;
+			struct time_namespace *time_children = copy->time_ns_for_children;
+
+			p->flat[5] = FLAT(time, struct time_namespace, CLONE_NEWTIME);
+			p->flat[6] = FLAT(time_children, struct time_namespace, CLONE_NEWTIME);
+			r->ns[NS_TIME] = INUM(time);
+			r->ns[NS_TIME_CHILDREN] = INUM(time_children);
+		}
+		pid_children = copy->pid_ns_for_children;
 		r->ns[NS_PID_CHILDREN] = INUM(pid_children);
 	}
 
 	// Branch-free tests: each branch here doubles what the verifier walks.
 	kept = c->token != token;
 	if (!kept | (r->ns[NS_USER] != c->ns[NS_USER]))
-		user_chain(seq, user, token);
+		owe(p, user);
 	if (!kept | (r->ns[NS_PID] != c->ns[NS_PID]))
-		pid_chain(seq, pid_ns, token);
+		pid_chain(seq, pid_ns, token, p);
 	if (!kept | (r->ns[NS_UTS] != c->ns[NS_UTS]) | (r->ns[NS_IPC] != c->ns[NS_IPC]) |
 	    (r->ns[NS_MNT] != c->ns[NS_MNT]) | (r->ns[NS_NET] != c->ns[NS_NET]) |
 	    (r->ns[NS_CGROUP] != c->ns[NS_CGROUP]) | (r->ns[NS_TIME] != c->ns[NS_TIME]) |
 	    (r->ns[NS_TIME_CHILDREN] != c->ns[NS_TIME_CHILDREN])) {
-		struct flats f = { .seq = seq, .token = token };
-
-		f.ns[0] = FLAT(uts, CLONE_NEWUTS);
-		f.ns[1] = FLAT_AT(ipc, CLONE_NEWIPC, s->at.ipc_ns, s->at.ipc_user_ns);
-		f.ns[2] = FLAT(mnt, CLONE_NEWNS);
-		f.ns[3] = FLAT(net, CLONE_NEWNET);
-		f.ns[4] = FLAT_AT(cgroup, CLONE_NEWCGROUP, s->at.cgroup_ns,
-				   s->at.cgroup_user_ns);
-		f.ns[5] = FLAT(time, CLONE_NEWTIME);
-		f.ns[6] = FLAT(time_children, CLONE_NEWTIME);
-		flats(&f);
+		flats(seq, token, p);
 	}
 	if (!kept | (r->ns[NS_PID_CHILDREN] != c->ns[NS_PID_CHILDREN]))
-		pid_chain(seq, pid_children, token);
+		pid_chain(seq, pid_children, token, p);
+	owed_chains(seq, token, p);
 	// A process run again, its output dropped for want of room, names
 	// itself again.
 	if (r->pid == r->tgid) {
