@@ -13,6 +13,19 @@ export interface Scene {
   end(): Promise<void>
 }
 
+/**
+ * `argv` as `spawn` takes it, run with no descriptor but the standard
+ * streams: one that the shell running the bench leaves open without
+ * close-on-exec (a job runner's pipe, say) would be in every process of the
+ * scene, and the BPF scan's files' iterator walks every slot of a process's
+ * table up to its highest descriptor. The process that runs `argv` keeps the
+ * size its table had; those it starts get tables of their own size.
+ */
+function withStdioOnly(argv: string[]): [string, string[]] {
+  const closeRest = 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && exec {fd}>&-; done; exec "$@"'
+  return ['bash', ['-c', closeRest, 'bash', ...argv]]
+}
+
 /** The number of processes below `pid` (its children, their children, ...). */
 function descendants(pid: number, childrenOf: Map<number, number[]>): number {
   let count = 0
@@ -69,7 +82,7 @@ export async function startScene(processes: number, userNamespaces: number): Pro
   try {
     for (let i = 0; i < userNamespaces; i++) {
       started.push(
-        spawn('unshare', ['-Ur', '--pid', '--fork', '--kill-child', 'sh', '-c', script], { stdio: 'ignore' }),
+        spawn(...withStdioOnly(['unshare', '-Ur', '--pid', '--fork', '--kill-child', 'sh', '-c', script]), { stdio: 'ignore' }),
       )
       if (i % 100 === 99) await sleep(50) // let the machine keep up
     }
@@ -103,7 +116,7 @@ export async function startSiblingScene(count: number): Promise<SiblingScene> {
   // Nothing ties a background job to its shell: each inner unshare asks to be
   // killed when the shell dies, and kills its sleep through --kill-child.
   const script = `for i in $(seq ${count}); do setpriv --pdeathsig KILL unshare --pid --fork --kill-child sleep 100000 & done; wait`
-  const child = spawn('unshare', ['-Ur', '--kill-child', 'sh', '-c', script], { stdio: 'ignore' })
+  const child = spawn(...withStdioOnly(['unshare', '-Ur', '--kill-child', 'sh', '-c', script]), { stdio: 'ignore' })
   let below: number[] = []
   const end = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
