@@ -142,7 +142,10 @@ struct iter_meta {
 
 // The namespaces this iterator has written, each with the object (task, or
 // file) whose output wrote it: by inode from INO_FROM in an array, which
-// costs a lookup no call, and in a hash beyond. Both die with the scan.
+// costs a lookup no call, and in a hash beyond. Both die with the scan. The
+// hash is made and freed bucket by bucket on each scan, one bucket an entry:
+// it holds the few beyond the array, and where it is full, those that do not
+// fit are written again each time they are met.
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SEEN_NEAR);
@@ -152,7 +155,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 16384);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, __u64);
