@@ -68,15 +68,10 @@ function holder(ns: DiscoveredNamespace, c: Colours): string {
 }
 
 function line(ns: DiscoveredNamespace, c: Colours): string {
-  const parts = [c.bold(nsName(ns)), holder(ns, c)]
-  if (ns.type === 'user') {
-    if (ns.ownerUid !== null) parts.push(`owner ${c.cyan(uidText(ns.ownerUid, ns.ownerName))}`)
-  } else if (ns.owner !== null) {
-    parts.push(`owner ${c.cyan(nsName({ type: 'user', ino: ns.owner }))}`)
-  } else {
-    parts.push(c.dim('owner out of view'))
-  }
-  return parts.join(' ')
+  const text = `${c.bold(nsName(ns))} ${holder(ns, c)}`
+  if (ns.type === 'user') return ns.ownerUid === null ? text : `${text} owner ${c.cyan(uidText(ns.ownerUid, ns.ownerName))}`
+  if (ns.owner !== null) return `${text} owner ${c.cyan(nsName({ type: 'user', ino: ns.owner }))}`
+  return `${text} ${c.dim('owner out of view')}`
 }
 
 /**
@@ -98,22 +93,33 @@ function detailsIndex(kind: Kind, namespaces: DiscoveredNamespace[]): Map<number
   return index
 }
 
-/** Draws the forest, children under their parent, in inode order. */
+/**
+ * Draws the forest, children under their parent, in inode order, each with
+ * the lines `details` gives it below; built into one string as it goes,
+ * without an array of lines (see treeRows for why).
+ */
 function tree(
   roots: DiscoveredNamespace[],
   byIno: Map<number, DiscoveredNamespace>,
   text: (ns: DiscoveredNamespace) => string,
-  details: (ns: DiscoveredNamespace) => string[],
+  details: (ns: DiscoveredNamespace) => readonly string[],
   c: Colours,
 ): string {
-  const out: string[] = []
-  const children = (ns: DiscoveredNamespace): DiscoveredNamespace[] =>
-    ns.children.map((ino) => byIno.get(ino)).filter((k) => k !== undefined)
-  for (const row of treeRows(roots, children)) {
-    out.push(`${c.dim(row.prefix)}${text(row.node)}`)
-    for (const detail of details(row.node)) out.push(`${c.dim(row.under + (row.hasChildren ? '│ ' : '  '))}${detail}`)
+  let out = ''
+  const children = (ns: DiscoveredNamespace): DiscoveredNamespace[] => {
+    const found: DiscoveredNamespace[] = []
+    for (const ino of ns.children) {
+      const child = byIno.get(ino)
+      if (child !== undefined) found.push(child)
+    }
+    return found
   }
-  return out.length > 0 ? `${out.join('\n')}\n` : ''
+  for (const row of treeRows(roots, children)) {
+    out += `${c.dim(row.prefix)}${text(row.node)}\n`
+    const below = details(row.node)
+    for (let i = 0; i < below.length; i++) out += `${c.dim(row.under + (row.hasChildren ? '│ ' : '  '))}${below[i]}\n`
+  }
+  return out
 }
 
 async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
@@ -143,7 +149,8 @@ async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
   const { namespaces, notes } = model
   notRootNote(name)
   containerNotes(name, notes)
-  const byIno = new Map(namespaces.map((ns) => [ns.ino, ns]))
+  const byIno = new Map<number, DiscoveredNamespace>()
+  for (const ns of namespaces) byIno.set(ns.ino, ns)
   const shown = namespaces.filter((ns) => ns.type === kind)
   const index = values.details ? detailsIndex(kind, namespaces) : new Map<number, DiscoveredNamespace[]>()
   const details = (ns: DiscoveredNamespace): DiscoveredNamespace[] =>
@@ -151,11 +158,12 @@ async function main(name: string, kind: Kind, argv: string[]): Promise<string> {
 
   if (values.json) return jsonModel([...new Set([...shown, ...shown.flatMap(details)])], model.scan)
   const roots = shown.filter((ns) => ns.parent === null || byIno.get(ns.parent)?.type !== kind)
+  const none: readonly string[] = []
   return tree(
     roots,
     byIno,
     (ns) => line(ns, c),
-    (ns) => details(ns).map((d) => `${c.magenta(nsName(d))} ${holder(d, c)}`),
+    values.details ? (ns) => details(ns).map((d) => `${c.magenta(nsName(d))} ${holder(d, c)}`) : () => none,
     c,
   )
 }

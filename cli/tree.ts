@@ -22,12 +22,16 @@ export interface TreeRow<T> {
 export function treeRows<T>(roots: readonly T[], children: (node: T) => readonly T[]): TreeRow<T>[] {
   const rows: TreeRow<T>[] = []
   const drawn = new Set<T>()
+  // Plain loops, few arrays: a tool draws its thousands of lines once, mostly
+  // before the engine has compiled this, and each array is more for its
+  // garbage collector to copy.
   const walk = (node: T, lead: string, branch: string, depth: number): void => {
     drawn.add(node)
     const under = lead + (branch === '' ? '' : branch === '├── ' ? '│   ' : '    ')
-    const kids = children(node).filter((k) => !drawn.has(k))
+    const kids: T[] = []
+    for (const kid of children(node)) if (!drawn.has(kid)) kids.push(kid)
     rows.push({ node, depth, prefix: lead + branch, under, hasChildren: kids.length > 0 })
-    kids.forEach((kid, i) => walk(kid, under, i === kids.length - 1 ? '└── ' : '├── ', depth + 1))
+    for (let i = 0; i < kids.length; i++) walk(kids[i]!, under, i === kids.length - 1 ? '└── ' : '├── ', depth + 1)
   }
   for (const root of roots) if (!drawn.has(root)) walk(root, '', '', 0)
   return rows
