@@ -44,9 +44,7 @@ static __always_inline void nsfs_file(struct seq_file *seq, struct ns_common *ns
 
 	if (!p)
 		return;
-	__builtin_memset(p->flat, 0, sizeof(p->flat));
-	p->owed_count = 0;
-	p->owed_last = 0;
+	pass_start(p);
 	switch (type) {
 	case CLONE_NEWUSER:
 		owe(p, OUTER(ns, struct user_namespace));

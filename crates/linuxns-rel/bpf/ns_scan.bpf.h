@@ -253,6 +253,15 @@ struct walk {
 	struct pass *pass;
 };
 
+// A pass starts with nothing to walk: nothing that the pass before left,
+// and no slot this one leaves empty, is walked.
+static __always_inline void pass_start(struct pass *p)
+{
+	__builtin_memset(p->flat, 0, sizeof(p->flat));
+	p->owed_count = 0;
+	p->owed_last = 0;
+}
+
 // Has the chain of `ns` walked at the end of the pass (owed_chains()).
 // MAX_OWED holds all that a pass can owe: the bound is for the verifier.
 static __always_inline void owe(struct pass *p, struct user_namespace *ns)
@@ -303,8 +312,6 @@ static __always_inline void owed_chains(struct seq_file *seq, __u64 token, struc
 	struct walk w = { .seq = seq, .token = token, .pass = p };
 
 	bpf_loop(MAX_OWED, owed_step, &w, 0);
-	p->owed_count = 0;
-	p->owed_last = 0;
 }
 
 static long pid_step(__u64 i, void *ctx)

@@ -174,10 +174,7 @@ int ns_tasks(struct task_iter_ctx *ctx)
 		r->ns[NS_PID] = INUM(pid_ns);
 	}
 	nsp = BPF_CORE_READ(task, nsproxy);
-	// What this task leaves empty must not keep the task before's.
-	__builtin_memset(p->flat, 0, sizeof(p->flat));
-	p->owed_count = 0;
-	p->owed_last = 0;
+	pass_start(p);
 	if (nsp) {
 		struct nsproxy *copy = &c->copy.nsp;
 		__u32 size = bpf_core_type_size(struct nsproxy);

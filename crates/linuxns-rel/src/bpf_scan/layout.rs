@@ -97,11 +97,12 @@ impl<'a> Btf<'a> {
             let len = usize::try_from(u32_at(bytes, at + 4)?).ok()?;
             bytes.get(off..off.checked_add(len)?)
         };
+        let types = section(8)?;
         let mut btf = Btf {
-            types: section(8)?,
+            types,
             strings: section(16)?,
             // A type takes 12 bytes at least; most take no more.
-            starts: Vec::with_capacity(section(8)?.len() / 24),
+            starts: Vec::with_capacity(types.len() / 24),
         };
         let mut found = vec![None; names.len()];
         let mut at = 0;
