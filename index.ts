@@ -2,7 +2,9 @@
  * linuxns-rel: how Linux namespaces relate, asked of the kernel through the
  * nsfs ioctls (owning user namespace, parent, owner uid, type).
  */
-import type { KernelFeatures } from './binding.js'
+import { createRequire } from 'node:module'
+
+import type { KernelFeatures } from '#binding'
 import type { GraphOptions, NamespaceGraph } from './dist/lib/graph.js'
 import type { PngOptions } from './dist/lib/render.js'
 import type { ContainerList, Discovery, DiscoverOptions, NamespaceModel, NstypeName } from './dist/lib/model.js'
@@ -26,16 +28,28 @@ export { SCAN_NAMES } from './dist/lib/model.js'
 
 type Binding = typeof import('#binding')
 
-const native: Binding = await import('#binding').catch((cause: unknown) => {
-  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header
-  const target = `${process.platform}-${process.arch}-${header?.glibcVersionRuntime ? 'gnu' : 'musl'}`
-  throw new Error(
-    `linuxns-rel: the native addon for ${target} could not be loaded (the loader's errors follow as the cause). ` +
-      'In a clone of the repository, run `npm install`: it builds the addon with cargo. ' +
-      `From the registry, install again without --omit=optional, so that linuxns-rel-${target} comes along.`,
-    { cause },
-  )
-})
+/**
+ * The addon, through napi-rs's CommonJS loader, loaded with `require`: no
+ * top-level await, so that this module can itself be required (Node 20.19's
+ * require of ES modules refuses those that await), and the tools, bundled as
+ * CommonJS, start without Node's ES module loader.
+ */
+function loadBinding(): Binding {
+  try {
+    return createRequire(import.meta.url)('#binding') as Binding
+  } catch (cause) {
+    const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header
+    const target = `${process.platform}-${process.arch}-${header?.glibcVersionRuntime ? 'gnu' : 'musl'}`
+    throw new Error(
+      `linuxns-rel: the native addon for ${target} could not be loaded (the loader's errors follow as the cause). ` +
+        'In a clone of the repository, run `npm install`: it builds the addon with cargo. ' +
+        `From the registry, install again without --omit=optional, so that linuxns-rel-${target} comes along.`,
+      { cause },
+    )
+  }
+}
+
+const native = loadBinding()
 
 /** cgroup namespace type (`0x02000000`). */
 export const CLONE_NEWCGROUP = native.CLONE_NEWCGROUP

@@ -137,7 +137,7 @@ test('the packed main and platform packages install into an empty project and wo
 
   const main = pack(repo, work)
   t.deepEqual(main.files.filter((f) => f.endsWith('.node')), [], 'the main package ships no addon')
-  for (const file of ['index.js', 'index.d.ts', 'binding.js', 'binding.d.ts', 'package.json']) {
+  for (const file of ['index.js', 'index.d.ts', 'binding.cjs', 'binding.d.ts', 'package.json']) {
     t.true(main.files.includes(file), file)
   }
 
@@ -150,6 +150,9 @@ test('the packed main and platform packages install into an empty project and wo
   t.is(out.ownerType, 'user')
   t.is(out.ownerIno, out.userIno)
   t.is(typeof out.ownerUid, 'number')
+  // From CommonJS too: the package awaits nothing at its top, so require loads it.
+  writeFileSync(join(project, 'check.cjs'), CHECK.replace(/^import (\{[^}]*\}) from ('[^']*')$/gm, 'const $1 = require($2)'))
+  t.deepEqual(JSON.parse(execFileSync(process.execPath, ['check.cjs'], { cwd: project, encoding: 'utf8' })), out)
   t.deepEqual(
     readdirSync(join(project, 'node_modules', 'linuxns-rel')).filter((f) => f.endsWith('.node')),
     [],

@@ -133,8 +133,8 @@ export function version(): string {
  */
 export async function library(): Promise<typeof import('linuxns-rel')> {
   const lib = await import('linuxns-rel')
-  // Loaded by the library's import: this import costs nothing more.
-  native = await import('#binding')
+  // Loaded by the library's import: this require costs nothing more.
+  native = createRequire(import.meta.url)('#binding') as typeof import('#binding')
   return lib
 }
 

@@ -30,7 +30,7 @@ export function packageCopy({ addon = true }: { addon?: boolean } = {}): Package
   const dir = mkdtempSync(join(tmpdir(), 'linuxns-rel-copy-'))
   chmodSync(dir, 0o755)
   const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
-  const shipped = ['package.json', 'index.js', 'binding.js', 'bin', 'dist', ...readdirSync(repo).filter((f) => addon && f.endsWith('.node'))]
+  const shipped = ['package.json', 'index.js', 'binding.cjs', 'bin', 'dist', ...readdirSync(repo).filter((f) => addon && f.endsWith('.node'))]
   for (const file of shipped) cpSync(join(repo, file), join(dir, file), { recursive: true, filter: (src) => !src.endsWith('.tsbuildinfo') })
   const deps = new Set<string>()
   for (const name of Object.keys(pkg.dependencies)) runtimeDeps(name, deps)
