@@ -418,7 +418,7 @@ test('graphns --open writes the page and hands it to xdg-open, or prints its pat
   }
 })
 
-test('the bin entry is an executable ESM script like the other tools', (t) => {
+test('the bin entry is an executable script like the other tools', (t) => {
   const text = readFileSync(graphns, 'utf8')
   t.true(text.startsWith('#!/usr/bin/env node\n'))
   const r = spawnSync(graphns, ['-V'], { encoding: 'utf8' })

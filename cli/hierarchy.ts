@@ -24,7 +24,7 @@ import {
   version,
   type Colours,
 } from './common.js'
-import { treeRows } from './tree.js'
+import { walkTree } from './tree.js'
 
 type Kind = 'user' | 'pid'
 
@@ -55,23 +55,26 @@ Exit status: 0 on success, 1 on failure, 2 on bad usage.
 `
 }
 
-/** Why a namespace lives: its process, or what holds it when none is in it. */
+/**
+ * Why a namespace lives: its process, or what holds it when none is in it.
+ * Built with plain concatenation, as line() is: see tree().
+ */
 function holder(ns: DiscoveredNamespace, c: Colours): string {
-  const h = holderOf(ns)
-  if (h.kind === 'process') {
-    const containers = containersText(ns.containers)
-    const where = containers === null ? '' : ` container ${c.yellow(containers)}`
-    return `process ${c.green(`"${processText(h.name)}"`)} (${h.pid})${where}`
+  if (ns.pid !== null) {
+    const text = 'process ' + c.green('"' + processText(ns.process) + '"') + ' (' + ns.pid + ')'
+    return ns.containers.length === 0 ? text : text + ' container ' + c.yellow(containersText(ns.containers)!)
   }
+  const h = holderOf(ns)
+  if (h.kind === 'process') return ''
   const text = `no process (${holderText(h)})`
   return h.kind === 'fd' || h.kind === 'bind-mount' ? c.yellow(text) : c.dim(text)
 }
 
 function line(ns: DiscoveredNamespace, c: Colours): string {
-  const text = `${c.bold(nsName(ns))} ${holder(ns, c)}`
-  if (ns.type === 'user') return ns.ownerUid === null ? text : `${text} owner ${c.cyan(uidText(ns.ownerUid, ns.ownerName))}`
-  if (ns.owner !== null) return `${text} owner ${c.cyan(nsName({ type: 'user', ino: ns.owner }))}`
-  return `${text} ${c.dim('owner out of view')}`
+  const text = c.bold(nsName(ns)) + ' ' + holder(ns, c)
+  if (ns.type === 'user') return ns.ownerUid === null ? text : text + ' owner ' + c.cyan(uidText(ns.ownerUid, ns.ownerName))
+  if (ns.owner !== null) return text + ' owner ' + c.cyan(nsName({ type: 'user', ino: ns.owner }))
+  return text + ' ' + c.dim('owner out of view')
 }
 
 /**
@@ -95,8 +98,10 @@ function detailsIndex(kind: Kind, namespaces: DiscoveredNamespace[]): Map<number
 
 /**
  * Draws the forest, children under their parent, in inode order, each with
- * the lines `details` gives it below; built into one string as it goes,
- * without an array of lines (see treeRows for why).
+ * the lines `details` gives it below; built into one string as it goes. The
+ * tools draw thousands of lines once, mostly before the engine has compiled
+ * this code: each call, object and array a line shows in their time, so
+ * the lines are built with few of them.
  */
 function tree(
   roots: DiscoveredNamespace[],
@@ -106,19 +111,21 @@ function tree(
   c: Colours,
 ): string {
   let out = ''
-  const children = (ns: DiscoveredNamespace): DiscoveredNamespace[] => {
+  const leaf: readonly DiscoveredNamespace[] = []
+  const children = (ns: DiscoveredNamespace): readonly DiscoveredNamespace[] => {
+    if (ns.children.length === 0) return leaf
     const found: DiscoveredNamespace[] = []
-    for (const ino of ns.children) {
-      const child = byIno.get(ino)
+    for (let i = 0; i < ns.children.length; i++) {
+      const child = byIno.get(ns.children[i]!)
       if (child !== undefined) found.push(child)
     }
     return found
   }
-  for (const row of treeRows(roots, children)) {
-    out += `${c.dim(row.prefix)}${text(row.node)}\n`
-    const below = details(row.node)
-    for (let i = 0; i < below.length; i++) out += `${c.dim(row.under + (row.hasChildren ? '│ ' : '  '))}${below[i]}\n`
-  }
+  walkTree(roots, children, (node, prefix, under, hasChildren) => {
+    out += c.dim(prefix) + text(node) + '\n'
+    const below = details(node)
+    for (let i = 0; i < below.length; i++) out += c.dim(under + (hasChildren ? '│ ' : '  ')) + below[i] + '\n'
+  })
   return out
 }
 

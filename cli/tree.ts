@@ -15,24 +15,37 @@ export interface TreeRow<T> {
 }
 
 /**
- * The rows of a forest, depth first: each root, then its children in the
- * order `children` gives them. A node is drawn once; a child met again (the
- * model changed under us) is left out rather than looping.
+ * Walks a forest depth first: each root, then its children in the order
+ * `children` gives them, calling `visit` with each node's line prefix, the
+ * prefix for lines under it (lsuserns -d) and whether it has children in the
+ * drawing. A node is drawn once; a child met again (the model changed under
+ * us) is left out rather than looping. No object a row: lsuserns and lspidns
+ * draw thousands of lines once, mostly before the engine has compiled this,
+ * and each object is more for its garbage collector to copy.
  */
-export function treeRows<T>(roots: readonly T[], children: (node: T) => readonly T[]): TreeRow<T>[] {
-  const rows: TreeRow<T>[] = []
+export function walkTree<T>(
+  roots: readonly T[],
+  children: (node: T) => readonly T[],
+  visit: (node: T, prefix: string, under: string, hasChildren: boolean, depth: number) => void,
+): void {
   const drawn = new Set<T>()
-  // Plain loops, few arrays: a tool draws its thousands of lines once, mostly
-  // before the engine has compiled this, and each array is more for its
-  // garbage collector to copy.
   const walk = (node: T, lead: string, branch: string, depth: number): void => {
     drawn.add(node)
     const under = lead + (branch === '' ? '' : branch === '├── ' ? '│   ' : '    ')
-    const kids: T[] = []
-    for (const kid of children(node)) if (!drawn.has(kid)) kids.push(kid)
-    rows.push({ node, depth, prefix: lead + branch, under, hasChildren: kids.length > 0 })
-    for (let i = 0; i < kids.length; i++) walk(kids[i]!, under, i === kids.length - 1 ? '└── ' : '├── ', depth + 1)
+    const kids = children(node)
+    let last = kids.length - 1
+    while (last >= 0 && drawn.has(kids[last]!)) last--
+    visit(node, lead + branch, under, last >= 0, depth)
+    for (let i = 0; i <= last; i++) {
+      if (!drawn.has(kids[i]!)) walk(kids[i]!, under, i === last ? '└── ' : '├── ', depth + 1)
+    }
   }
-  for (const root of roots) if (!drawn.has(root)) walk(root, '', '', 0)
+  for (let i = 0; i < roots.length; i++) if (!drawn.has(roots[i]!)) walk(roots[i]!, '', '', 0)
+}
+
+/** The rows of a forest, as walkTree visits them. */
+export function treeRows<T>(roots: readonly T[], children: (node: T) => readonly T[]): TreeRow<T>[] {
+  const rows: TreeRow<T>[] = []
+  walkTree(roots, children, (node, prefix, under, hasChildren, depth) => rows.push({ node, depth, prefix, under, hasChildren }))
   return rows
 }
