@@ -42,6 +42,12 @@ const KIND_UNION: u32 = 5;
 const KINDS_OF_ANOTHER: [u32; 5] = [8, 9, 10, 11, 18];
 /// Anonymous structs and unions nest this deep at most here.
 const MAX_NESTING: usize = 8;
+/// Members one search looks at, at most. In the kernel's BTF a struct's
+/// anonymous members nest as a tree of a few dozen members; BTF whose
+/// anonymous members name their own struct, or one struct from many
+/// places, would have the search walk every path through them, without end
+/// in practice.
+const MAX_MEMBERS_SEARCHED: usize = 4096;
 
 fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     bytes
@@ -150,27 +156,40 @@ impl<'a> Btf<'a> {
     }
 
     /// Where `member` lies in the struct or union `t`, in bytes, looking
-    /// into its anonymous structs and unions.
-    fn offset_of(&self, t: Type, member: &str, depth: usize) -> Option<u32> {
+    /// into its anonymous structs and unions; `None` once the search has
+    /// looked at `budget` members.
+    fn offset_of(&self, t: Type, member: &str, depth: usize, budget: &mut usize) -> Option<u32> {
         if depth > MAX_NESTING || (t.kind != KIND_STRUCT && t.kind != KIND_UNION) {
             return None;
         }
-        (0..t.vlen).find_map(|i| {
+        for i in 0..t.vlen {
+            *budget = budget.checked_sub(1)?;
             let at = t.rest + i * 12;
-            let name = u32_at(self.types, at)?;
-            let bits = u32_at(self.types, at + 8)?;
+            let (Some(name), Some(bits)) = (u32_at(self.types, at), u32_at(self.types, at + 8))
+            else {
+                continue;
+            };
             // With kind_flag, the high byte is a bitfield's width.
             let bits = if t.kind_flag { bits & 0xff_ffff } else { bits };
             if bits % 8 != 0 {
-                return None;
+                continue;
             }
             if name != 0 {
-                let t = Type { name, ..t };
-                return self.is_named(t, member).then_some(bits / 8);
+                if self.is_named(Type { name, ..t }, member) {
+                    return Some(bits / 8);
+                }
+                continue;
             }
-            let inner = self.strip(self.by_id(u32_at(self.types, at + 4)?)?)?;
-            (bits / 8).checked_add(self.offset_of(inner, member, depth + 1)?)
-        })
+            let inner = u32_at(self.types, at + 4)
+                .and_then(|id| self.by_id(id))
+                .and_then(|t| self.strip(t));
+            if let Some(offset) =
+                inner.and_then(|inner| self.offset_of(inner, member, depth + 1, budget))
+            {
+                return (bits / 8).checked_add(offset);
+            }
+        }
+        None
     }
 
     /// The type that a typedef or a qualifier stands for.
@@ -193,8 +212,9 @@ pub(crate) fn layout(btf: &[u8]) -> Result<[u8; LAYOUT_SIZE], Errno> {
     let mut out = [0u8; LAYOUT_SIZE];
     for (((_, member), t), word) in FIELDS.iter().zip(structs).zip(out.chunks_exact_mut(4)) {
         let t = t.ok_or(Errno::EINVAL)?;
+        let mut budget = MAX_MEMBERS_SEARCHED;
         let value = match member {
-            Some(member) => btf.offset_of(t, member, 0),
+            Some(member) => btf.offset_of(t, member, 0, &mut budget),
             None => Some(t.size_or_type),
         };
         word.copy_from_slice(&value.ok_or(Errno::EINVAL)?.to_ne_bytes());
@@ -261,6 +281,48 @@ mod tests {
             let got = u32::from_ne_bytes(word.try_into().unwrap_or_default());
             assert_eq!(got, expected, "{ty}.{member:?}");
         }
+    }
+
+    /// BTF of one type, `struct pid` with `members` anonymous members of
+    /// its own type.
+    fn btf_of_a_struct_within_itself(members: u32) -> Vec<u8> {
+        let strings = b"\0pid\0";
+        let mut types = Vec::new();
+        for word in [1, (KIND_STRUCT << 24) | members, 4] {
+            types.extend_from_slice(&word.to_ne_bytes());
+        }
+        for _ in 0..members {
+            // No name, type 1 (the struct itself), at bit 0.
+            for word in [0u32, 1, 0] {
+                types.extend_from_slice(&word.to_ne_bytes());
+            }
+        }
+        let len = |b: &[u8]| u32::try_from(b.len()).unwrap_or(u32::MAX);
+        let mut btf = Vec::new();
+        btf.extend_from_slice(&MAGIC.to_ne_bytes());
+        btf.extend_from_slice(&[1, 0]); // version, flags
+        for word in [
+            HEADER_SIZE as u32,
+            0,
+            len(&types),
+            len(&types),
+            len(strings),
+        ] {
+            btf.extend_from_slice(&word.to_ne_bytes());
+        }
+        btf.extend_from_slice(&types);
+        btf.extend_from_slice(strings);
+        btf
+    }
+
+    #[test]
+    fn a_struct_whose_anonymous_members_are_itself_is_einval_at_once() {
+        // Searched path by path, 64 members nine deep would take 64^9 steps.
+        let btf = btf_of_a_struct_within_itself(64);
+        let (done, result) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(layout(&btf)));
+        let read = result.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(read, Ok(Err(Errno::EINVAL)));
     }
 
     #[test]
