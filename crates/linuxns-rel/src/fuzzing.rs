@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::bpf_scan::layout::{layout, LAYOUT_SIZE};
+use crate::bpf_scan::layout::{btf_bytes, layout, LAYOUT_SIZE};
 use crate::containers::chain_from_cgroup;
 use crate::nstype::NsType;
 use crate::procfs::{argv0_name, dirent_numbers, nsfs_mounts, parse_ns_link, parse_stat};
@@ -176,22 +176,7 @@ fn btf_of(at: &[u32; LAYOUT_SIZE / 4]) -> Vec<u8> {
         let ty = name(ty);
         add(&mut types, ty, size, &members);
     }
-    let types: Vec<u8> = types.iter().flat_map(|w| w.to_ne_bytes()).collect();
-    let mut btf = Vec::new();
-    btf.extend_from_slice(&0xEB9Fu16.to_ne_bytes());
-    btf.extend_from_slice(&[1, 0]);
-    for word in [
-        24,
-        0,
-        types.len() as u32,
-        types.len() as u32,
-        strings.len() as u32,
-    ] {
-        btf.extend_from_slice(&word.to_ne_bytes());
-    }
-    btf.extend_from_slice(&types);
-    btf.extend_from_slice(&strings);
-    btf
+    btf_bytes(&types, &strings)
 }
 
 /// `/proc/PID/cmdline`: the name is a base name (no `/`, no NUL) taken from

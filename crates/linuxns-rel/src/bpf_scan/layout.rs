@@ -222,6 +222,29 @@ pub(crate) fn layout(btf: &[u8]) -> Result<[u8; LAYOUT_SIZE], Errno> {
     Ok(out)
 }
 
+/// BTF of the type section `types` (in words) and the string section
+/// `strings`, for the tests and the fuzz checks to write.
+#[cfg(any(fuzzing, test))]
+pub(crate) fn btf_bytes(types: &[u32], strings: &[u8]) -> Vec<u8> {
+    let types: Vec<u8> = types.iter().flat_map(|w| w.to_ne_bytes()).collect();
+    let len = |b: &[u8]| u32::try_from(b.len()).unwrap_or(u32::MAX);
+    let mut btf = Vec::new();
+    btf.extend_from_slice(&MAGIC.to_ne_bytes());
+    btf.extend_from_slice(&[1, 0]); // version, flags
+    for word in [
+        HEADER_SIZE as u32,
+        0,
+        len(&types),
+        len(&types),
+        len(strings),
+    ] {
+        btf.extend_from_slice(&word.to_ne_bytes());
+    }
+    btf.extend_from_slice(&types);
+    btf.extend_from_slice(strings);
+    btf
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -286,33 +309,12 @@ mod tests {
     /// BTF of one type, `struct pid` with `members` anonymous members of
     /// its own type.
     fn btf_of_a_struct_within_itself(members: u32) -> Vec<u8> {
-        let strings = b"\0pid\0";
-        let mut types = Vec::new();
-        for word in [1, (KIND_STRUCT << 24) | members, 4] {
-            types.extend_from_slice(&word.to_ne_bytes());
-        }
+        let mut types = vec![1, (KIND_STRUCT << 24) | members, 4];
         for _ in 0..members {
             // No name, type 1 (the struct itself), at bit 0.
-            for word in [0u32, 1, 0] {
-                types.extend_from_slice(&word.to_ne_bytes());
-            }
+            types.extend([0, 1, 0]);
         }
-        let len = |b: &[u8]| u32::try_from(b.len()).unwrap_or(u32::MAX);
-        let mut btf = Vec::new();
-        btf.extend_from_slice(&MAGIC.to_ne_bytes());
-        btf.extend_from_slice(&[1, 0]); // version, flags
-        for word in [
-            HEADER_SIZE as u32,
-            0,
-            len(&types),
-            len(&types),
-            len(strings),
-        ] {
-            btf.extend_from_slice(&word.to_ne_bytes());
-        }
-        btf.extend_from_slice(&types);
-        btf.extend_from_slice(strings);
-        btf
+        btf_bytes(&types, b"\0pid\0")
     }
 
     #[test]
