@@ -1,48 +1,12 @@
 // The user and PID namespace hierarchies of a discover() model as a graph,
 // and that graph in Graphviz's DOT language. Pure functions of the model.
-import { GROUP_AT, groupAlike, type GraphGroup } from './group.js'
+import type { GraphEdge, GraphNode, GraphNodeKind, NamespaceGraph } from './graph-model.js'
+import { GROUP_AT, groupAlike } from './group.js'
 import { byOwner, containersText, holderOf, holderText, nsName, processText, uidText } from './labels.js'
 import type { DiscoveredNamespace, NamespaceModel } from './model.js'
 import { viewDot, type ViewData } from './view.js'
 
-export type { GraphGroup }
-
-/**
- * Why a namespace lives: a process is in it, or only an fd or a bind mount
- * keeps it, or no process has entered it yet ('pending'), or only a child or
- * owned namespace leads to it ('hidden').
- */
-export type GraphNodeKind = 'process' | 'fd' | 'bind-mount' | 'pending' | 'hidden'
-
-export interface GraphNode {
-  /** `user_4026531837`: the DOT node name, and the id of its SVG group. */
-  id: string
-  ns: DiscoveredNamespace
-  kind: GraphNodeKind
-  /** The lines of its label. */
-  label: string[]
-  /** What keeps it, in the tools' words: its process, or `no process (...)`. */
-  holder: string
-  /** The uid that owns it (a PID namespace: its user namespace's): `root (0)`, or 'out of view'. */
-  owner: string
-  /** With `details`: the namespaces of other types that a user namespace owns. */
-  owns: DiscoveredNamespace[]
-}
-
-export interface GraphEdge {
-  /** 'parent': `from` is the parent of `to`; 'owner': `from` is a PID namespace, `to` the user namespace that owns it. */
-  kind: 'parent' | 'owner'
-  from: string
-  to: string
-}
-
-export interface NamespaceGraph {
-  /** Every user and PID namespace of the model, also those a group folds. */
-  nodes: GraphNode[]
-  edges: GraphEdge[]
-  /** The runs of alike siblings folded into one node each; none with `expand`. */
-  groups: GraphGroup[]
-}
+export type { GraphEdge, GraphGroup, GraphNode, GraphNodeKind, NamespaceGraph } from './graph-model.js'
 
 export interface GraphOptions {
   /** Under each user namespace, list the namespaces of other types it owns (found in the model). Default: false. */

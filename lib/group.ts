@@ -3,23 +3,7 @@
 // pids, and a drawing of each of them would not read. Pure functions of the
 // graph.
 import { groupLabel } from './labels.js'
-import type { GraphEdge, GraphNode } from './graph.js'
-
-/**
- * Sibling namespaces folded into one node `×N`: each member keeps its own
- * subtree (its descendants of the same type) with it.
- */
-export interface GraphGroup {
-  /** `group_pid_4026532001` (its first member's inode): the DOT node name, and the id of its SVG group. */
-  id: string
-  type: string
-  /** The node id of the members' common parent; null where they have none in the graph. */
-  parent: string | null
-  /** The node ids of the folded namespaces, in the model's order. */
-  members: string[]
-  /** The lines of its label: how many, and what they share. */
-  label: string[]
-}
+import type { GraphEdge, GraphGroup, GraphNode } from './graph-model.js'
 
 /** A run of alike siblings is folded from this many on; fewer are drawn one by one. */
 export const GROUP_AT = 20

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-import type { NamespaceGraph } from './graph.js'
+import type { NamespaceGraph } from './graph-model.js'
 import { containerLabel } from './labels.js'
 import type { PageData } from './page-data.js'
 import type { ViewData } from './view.js'
