@@ -64,12 +64,14 @@ const started = new Map<number, ChildProcess>()
  * process down to the sleep.
  */
 export async function startSleeper(argv: string[]): Promise<number[]> {
-  const [cmd, ...args] = argv
-  if (!cmd) throw new Error('empty command')
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  if (argv.length === 0) throw new Error('empty command')
+  // Killed with this process, where ava ends it before its teardown runs
+  // (a test that times out): setpriv sets that and execs the command, so
+  // the pid stays the command's.
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', ...argv], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
-  if (child.pid === undefined) throw new Error(`could not start ${cmd}`)
+  if (child.pid === undefined) throw new Error(`could not start ${argv[0]}`)
   started.set(child.pid, child)
   for (let waited = 0; waited < 10_000; waited += 10) {
     const chain = [child.pid]
