@@ -124,9 +124,13 @@ export async function userNamespaceChain(depth: number): Promise<number[]> {
   return pids
 }
 
-/** Runs `argv` as another uid (root only). */
+/**
+ * Runs `argv` as another uid (root only), killed with its parent as
+ * startSleeper's commands are: the change of uid clears the parent-death
+ * signal set before it, and setpriv sets this one after.
+ */
 export function asUid(uid: number, argv: string[]): string[] {
-  return ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...argv]
+  return ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--pdeathsig', 'KILL', ...argv]
 }
 
 /** What a command that ran to its end printed, and how it ended. */
